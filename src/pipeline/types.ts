@@ -1,0 +1,86 @@
+/**
+ * Public types of the CryoSAM pipeline: options and results of prompt-based 3D segmentation and
+ * of full-tomogram picking. Implemented by src/pipeline/cryosam.ts (class CryoSam).
+ */
+import type { Axis } from '../volume/volume.js';
+import type { Pick } from '../io/coords/pick.js';
+
+/** A voxel position (x = column, y = row, z = section), as in Pick. */
+export interface VoxelPoint {
+  x: number;
+  y: number;
+  z: number;
+}
+
+export interface SegmentOptions {
+  /** Propagation axes; ['z'] reproduces the released CryoSAM code, default all three. */
+  axes?: Axis[];
+  /** Stop a direction when IoU of adjacent slice masks < this (τ, default 0.5). */
+  iouThreshold?: number;
+  /** Stop a direction when the predicted mask score < this. */
+  scoreThreshold?: number;
+  /** Stop a direction when the slice mask area exceeds this multiple of the prompt slice's area. */
+  maxAreaFactor?: number;
+  /** Negative prompts (points that are not the particle). */
+  negatives?: VoxelPoint[];
+}
+
+/** One segmented particle: a mask in its bounding box, so thousands of instances stay small. */
+export interface InstanceMask {
+  id: number;
+  /** Inclusive-exclusive voxel bounds [z0, z1) × [y0, y1) × [x0, x1). */
+  bbox: { z0: number; z1: number; y0: number; y1: number; x0: number; x1: number };
+  /** bbox-local mask, C order over (z, y, x), 1 = inside. */
+  mask: Uint8Array;
+  voxels: number;
+  centroid: VoxelPoint;
+  /** Similarity of the proposal that seeded it (1 for user prompts). */
+  score: number;
+  /** True for a user prompt, false for a proposal found by matching. */
+  prompted: boolean;
+}
+
+export type QueryMode = 'mean' | 'per-prompt' | 'centre';
+
+export interface PickOptions {
+  /** Number of proposals kept after NMS; 'auto' cuts on the similarity distribution. */
+  topK?: number | 'auto';
+  matching?: 'hierarchical' | 'naive';
+  /** Downsampling ratios of the feature pyramid, coarse to fine (default [16, 8, 4]). */
+  pyramid?: number[];
+  /** Positions below this cosine similarity are dropped at every level (default 0.5). */
+  similarityThreshold?: number;
+  /** How prompts make the query: masked average over all (paper), per-prompt max, or centre features. */
+  query?: QueryMode;
+  /** Encode every s-th slice along each axis (default chosen by the pipeline). */
+  featureSliceStep?: number;
+  /** NMS neighbourhood radius in voxels; default from the prompted particles' size. */
+  nmsRadius?: number;
+  segment?: SegmentOptions;
+}
+
+export interface StageReport {
+  name: string;
+  seconds: number;
+  peakRssMiB: number;
+}
+
+export interface PickReport {
+  stages: StageReport[];
+  /** Slices sent through the feature encoder, per axis. */
+  encoderPasses: Record<Axis, number>;
+  /** Slices embedded by the segmenter. */
+  segmenterEmbeddings: number;
+  proposals: number;
+  instances: number;
+  picks: number;
+  cacheHits: { features: number; embeddings: number };
+  options: Record<string, unknown>;
+}
+
+export interface PickResult {
+  /** One pick per instance: centroid in voxels, similarity score, instanceId, and the instance volume. */
+  picks: (Pick & { voxels: number; volumeNm3: number })[];
+  instances: InstanceMask[];
+  report: PickReport;
+}

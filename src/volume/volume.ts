@@ -1,0 +1,46 @@
+/**
+ * In-memory tomograms. Voxels live in one typed array in C order over (z, y, x):
+ * index = (z * ny + y) * nx + x, the layout of an MRC file with mapc/mapr/maps = 1/2/3.
+ * No per-voxel objects anywhere: everything that touches voxels works on these arrays.
+ */
+export type Shape3 = readonly [nz: number, ny: number, nx: number];
+export type Axis = 'z' | 'y' | 'x';
+export const AXES: readonly Axis[] = ['z', 'y', 'x'];
+
+export type VoxelArray = Float32Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array;
+
+/** Voxel size in ångström along each axis (cryo-ET tomograms are usually isotropic). */
+export interface VoxelSize {
+  x: number;
+  y: number;
+  z: number;
+}
+
+export interface Volume<T extends VoxelArray = Float32Array> {
+  data: T;
+  shape: Shape3;
+  voxelSize: VoxelSize;
+  /** Position of voxel (0,0,0) in Å, as in the MRC header's origin; zero when unknown. */
+  origin?: VoxelSize;
+}
+
+export function voxelCount(shape: Shape3): number {
+  return shape[0] * shape[1] * shape[2];
+}
+
+export function isotropic(size: number): VoxelSize {
+  return { x: size, y: size, z: size };
+}
+
+/** Mean voxel size in Å, for code that treats the grid as isotropic. */
+export function meanVoxelSize(v: VoxelSize): number {
+  return (v.x + v.y + v.z) / 3;
+}
+
+export function createVolume(shape: Shape3, voxelSize: VoxelSize | number = 1): Volume {
+  return {
+    data: new Float32Array(voxelCount(shape)),
+    shape,
+    voxelSize: typeof voxelSize === 'number' ? isotropic(voxelSize) : voxelSize,
+  };
+}
