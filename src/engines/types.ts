@@ -3,6 +3,19 @@
  * classical one) implements these; the pipeline only talks to these interfaces.
  */
 
+/**
+ * Tomogram-wide intensity statistics. Engines that rescale intensities use them for every slice,
+ * so a particle keeps the same grey level on every slice it crosses.
+ */
+export interface IntensityStats {
+  mean: number;
+  std: number;
+  /** 0.5th percentile. */
+  low: number;
+  /** 99.5th percentile. */
+  high: number;
+}
+
 /** A 2D image in row-major order (index = row * width + col), e.g. one tomogram slice. */
 export interface Slice2D {
   data: Float32Array;
@@ -67,6 +80,11 @@ export interface PromptableSegmenter {
   /** The expensive step: embed each slice once; the result can be decoded many times. */
   embed(slices: Slice2D[]): Promise<SliceEmbedding[]>;
   decode(embedding: SliceEmbedding, request: SegmentRequest): Promise<SegmentResult>;
+  /** Serialises an embedding for the on-disk cache, and reads it back (same engine identity). */
+  serializeEmbedding(embedding: SliceEmbedding): Uint8Array;
+  deserializeEmbedding(bytes: Uint8Array): SliceEmbedding;
+  /** Optional: scale every slice with these tomogram-wide statistics instead of per-slice ones. */
+  setVolumeStats?(stats: IntensityStats | undefined): void;
   /** Releases native memory (ONNX sessions). */
   dispose(): Promise<void>;
 }
@@ -84,5 +102,7 @@ export interface FeatureGrid {
 export interface FeatureExtractor {
   identity(): EngineIdentity;
   extract(slices: Slice2D[]): Promise<FeatureGrid[]>;
+  /** Optional: scale every slice with these tomogram-wide statistics instead of per-slice ones. */
+  setVolumeStats?(stats: IntensityStats | undefined): void;
   dispose(): Promise<void>;
 }
