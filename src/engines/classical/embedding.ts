@@ -1,0 +1,126 @@
+/**
+ * The classical segmenter's per-slice embedding: a denoised contrast map in noise units,
+ * contrast = (G_σ ∗ slice − local background) / noise, where the background is the median of the
+ * smoothed slice in coarse blocks (bilinearly interpolated) and the noise is the robust σ of the
+ * smoothed slice about it. Particles are a minority of pixels, so both medians describe the
+ * solvent/ice. Decoding then only needs local reads of this one map.
+ */
+import type { Slice2D, SliceEmbedding } from '../types.js';
+import { CryosamError } from '../../errors.js';
+import { gaussianFilter2d } from '../../volume/gaussian.js';
+import { percentiles } from '../../volume/stats.js';
+
+export class ClassicalEmbedding implements SliceEmbedding {
+  constructor(
+    readonly height: number,
+    readonly width: number,
+    /** height × width, row-major, in units of the smoothed slice's noise σ (0 = background). */
+    readonly contrast: Float32Array,
+  ) {}
+}
+
+/** MAD → σ for Gaussian noise. */
+const MAD_PER_SIGMA = 1.4826;
+/** Pixels sampled per background block (every other row and column): medians need no more. */
+const BLOCK_SAMPLE_STEP = 2;
+
+/** Median of the smoothed slice in a grid of blocks about `block` pixels wide. */
+function blockMedians(s: Slice2D, block: number): { grid: Float32Array; rows: number; cols: number } {
+  const rows = Math.max(1, Math.round(s.height / block));
+  const cols = Math.max(1, Math.round(s.width / block));
+  const grid = new Float32Array(rows * cols);
+  const buf = new Float32Array(Math.ceil(s.height / rows + 1) * Math.ceil(s.width / cols + 1));
+  for (let br = 0; br < rows; br++) {
+    const r0 = Math.floor((br * s.height) / rows);
+    const r1 = Math.floor(((br + 1) * s.height) / rows);
+    for (let bc = 0; bc < cols; bc++) {
+      const c0 = Math.floor((bc * s.width) / cols);
+      const c1 = Math.floor(((bc + 1) * s.width) / cols);
+      let n = 0;
+      for (let r = r0; r < r1; r += BLOCK_SAMPLE_STEP) {
+        for (let c = c0; c < c1; c += BLOCK_SAMPLE_STEP) buf[n++] = s.data[r * s.width + c];
+      }
+      grid[br * cols + bc] = percentiles(buf.subarray(0, n), [50])[0];
+    }
+  }
+  return { grid, rows, cols };
+}
+
+/** Bilinear interpolation between block centres: lower block index and fraction for each position. */
+function interpolationAxis(n: number, blocks: number): { lo: Int32Array; t: Float32Array } {
+  const lo = new Int32Array(n);
+  const t = new Float32Array(n);
+  if (blocks === 1) return { lo, t };
+  for (let i = 0; i < n; i++) {
+    const u = Math.min(blocks - 1, Math.max(0, ((i + 0.5) * blocks) / n - 0.5));
+    lo[i] = Math.min(blocks - 2, Math.floor(u));
+    t[i] = u - lo[i];
+  }
+  return { lo, t };
+}
+
+export function embedSlice(slice: Slice2D, sigma: number, backgroundBlock: number): ClassicalEmbedding {
+  const { height, width } = slice;
+  if (slice.data.length !== height * width) {
+    throw new CryosamError(`slice data holds ${slice.data.length} values, expected ${height}×${width}`);
+  }
+  const smooth = gaussianFilter2d(slice, sigma);
+  const { grid, rows, cols } = blockMedians(smooth, backgroundBlock);
+  const ry = interpolationAxis(height, rows);
+  const cx = interpolationAxis(width, cols);
+  const contrast = smooth.data;
+  const at = (r: number, c: number): number => grid[Math.min(r, rows - 1) * cols + Math.min(c, cols - 1)];
+  for (let r = 0; r < height; r++) {
+    const r0 = ry.lo[r];
+    const tr = ry.t[r];
+    for (let c = 0; c < width; c++) {
+      const c0 = cx.lo[c];
+      const tc = cx.t[c];
+      const top = at(r0, c0) * (1 - tc) + at(r0, c0 + 1) * tc;
+      const bottom = at(r0 + 1, c0) * (1 - tc) + at(r0 + 1, c0 + 1) * tc;
+      contrast[r * width + c] -= top * (1 - tr) + bottom * tr;
+    }
+  }
+  const [q1, median, q3] = percentiles(contrast, [25, 50, 75], 65536);
+  let noise = MAD_PER_SIGMA * percentiles(Float32Array.from(sampleAbs(contrast, median)), [50])[0];
+  // A constant or binary-like slice has no spread about its median; fall back to the IQR, then to 1.
+  if (!(noise > 0)) noise = (q3 - q1) / 1.349;
+  if (!(noise > 0)) noise = 1;
+  const inv = 1 / noise;
+  for (let i = 0; i < contrast.length; i++) contrast[i] = (contrast[i] - median) * inv;
+  return new ClassicalEmbedding(height, width, contrast);
+}
+
+/** |x − m| at a fixed stride, at most ~65k values: the MAD needs no more. */
+function* sampleAbs(data: Float32Array, m: number): Generator<number> {
+  const step = Math.max(1, Math.floor(data.length / 65536));
+  for (let i = 0; i < data.length; i += step) yield Math.abs(data[i] - m);
+}
+
+const MAGIC = 0x31455343; // "CSE1" little-endian: classical segmenter embedding, version 1
+const HEADER_BYTES = 12;
+
+export function serializeEmbedding(e: ClassicalEmbedding): Uint8Array {
+  const bytes = new Uint8Array(HEADER_BYTES + e.contrast.byteLength);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, e.height, true);
+  view.setUint32(8, e.width, true);
+  for (let i = 0; i < e.contrast.length; i++) view.setFloat32(HEADER_BYTES + 4 * i, e.contrast[i], true);
+  return bytes;
+}
+
+export function deserializeEmbedding(bytes: Uint8Array): ClassicalEmbedding {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < HEADER_BYTES || view.getUint32(0, true) !== MAGIC) {
+    throw new CryosamError('not a classical-segmenter embedding (bad magic number)');
+  }
+  const height = view.getUint32(4, true);
+  const width = view.getUint32(8, true);
+  if (bytes.byteLength !== HEADER_BYTES + 4 * height * width) {
+    throw new CryosamError(`classical-segmenter embedding of ${height}×${width} has ${bytes.byteLength} bytes (truncated?)`);
+  }
+  const contrast = new Float32Array(height * width);
+  for (let i = 0; i < contrast.length; i++) contrast[i] = view.getFloat32(HEADER_BYTES + 4 * i, true);
+  return new ClassicalEmbedding(height, width, contrast);
+}

@@ -1,0 +1,65 @@
+/** Summary statistics of voxel (or pixel) arrays, in one pass and without copies of the data. */
+import { CryosamError } from '../errors.js';
+import type { VoxelArray } from './volume.js';
+
+export type NumericArray = VoxelArray | Float64Array;
+
+export interface VolumeStats {
+  min: number;
+  max: number;
+  mean: number;
+  /** Standard deviation about the mean (the MRC header's rms). */
+  rms: number;
+}
+
+/** min, max, mean and rms of the finite values (NaN/±Inf are skipped); all NaN when none is finite. */
+export function volumeStats(data: NumericArray): VolumeStats {
+  let min = Infinity;
+  let max = -Infinity;
+  let n = 0;
+  // Shifted sums keep float64 precision for large arrays whose mean is far from 0.
+  let shift = NaN;
+  let sum = 0;
+  let sum2 = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v)) continue;
+    if (n === 0) shift = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    const d = v - shift;
+    sum += d;
+    sum2 += d * d;
+    n++;
+  }
+  if (n === 0) return { min: NaN, max: NaN, mean: NaN, rms: NaN };
+  const meanShifted = sum / n;
+  return { min, max, mean: shift + meanShifted, rms: Math.sqrt(Math.max(0, sum2 / n - meanShifted * meanShifted)) };
+}
+
+/**
+ * Percentiles (0–100) of the finite values, linearly interpolated between order statistics (as numpy's
+ * default). Arrays longer than `maxSamples` are sampled at a fixed stride, so results are deterministic.
+ */
+export function percentiles(data: NumericArray, ps: readonly number[], maxSamples = 1e6): number[] {
+  for (const p of ps) {
+    if (!(p >= 0 && p <= 100)) throw new CryosamError(`percentile ${p} is outside 0..100`);
+  }
+  const step = Math.max(1, Math.ceil(data.length / maxSamples));
+  // Centre the sampled positions within each stride so a trend along the array is not biased.
+  const start = Math.floor((step - 1) / 2);
+  const sample = new Float64Array(Math.ceil((data.length - start) / step));
+  let n = 0;
+  for (let i = start; i < data.length; i += step) {
+    const v = data[i];
+    if (Number.isFinite(v)) sample[n++] = v;
+  }
+  if (n === 0) return ps.map(() => NaN);
+  const sorted = sample.subarray(0, n).sort();
+  return ps.map((p) => {
+    const pos = (p / 100) * (n - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(n - 1, lo + 1);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  });
+}
