@@ -1,0 +1,77 @@
+/**
+ * What a simulated tomogram contains and how it is imaged. Sizes of cellular objects are in nm or Å
+ * (as in the field), everything on the tomogram grid in voxels. Validated with zod, so configs read
+ * from JSON (a manifest, a user file) are checked the same way as presets.
+ */
+import { z } from 'zod';
+import { CryosamError } from '../../errors.js';
+
+const count = z.number().int().min(0);
+const positive = z.number().positive();
+const range = z.tuple([positive, positive]).refine(([lo, hi]) => lo <= hi, 'range must be [min, max]');
+
+export const particleClassSchema = z.object({
+  /** Density map id in the maps folder, e.g. '4v7r' (yeast 80S ribosome). */
+  map: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'map id must be a file name without .mrc'),
+  /** Particles requested (relative abundances when volumeFraction is set). */
+  count,
+  /** 'target': what a picker should find; 'distractor': everything else. */
+  role: z.enum(['target', 'distractor']),
+});
+
+export const simulationConfigSchema = z.object({
+  name: z.string(),
+  /** Tomogram size in voxels, [nz, ny, nx]. */
+  shape: z.tuple([z.number().int().min(8), z.number().int().min(8), z.number().int().min(8)]),
+  /** Tomogram voxel size in Å (the maps are 10 Å; other sizes rescale them). */
+  voxelSizeA: positive,
+  classes: z.array(particleClassSchema).min(1).max(255),
+  /**
+   * Crowding: when set, counts are scaled (keeping their proportions) so the particles' iso-surface
+   * volumes add up to this fraction of the tomogram; otherwise counts are used as given.
+   */
+  volumeFraction: z.number().gt(0).max(0.5).nullable(),
+  /** Minimum gap between the bounding spheres of any two objects, in voxels. */
+  minGapVoxels: z.number().min(0),
+  /** Random positions tried per object before it is given up (and reported as not placed). */
+  maxTries: z.number().int().positive(),
+  /** Membrane vesicles: hollow spherical shells; nothing is placed inside or across them. */
+  vesicles: z.object({ count, radiusNm: range, thicknessNm: positive, density: z.number() }),
+  /** Gold fiducials: very dense balls. */
+  gold: z.object({ count, diameterNm: range, density: z.number() }),
+  /** 'dark': protein darker than the background, as in cryo-ET reconstructions; 'bright': flipped. */
+  polarity: z.enum(['dark', 'bright']),
+  /** Tilt range ±this many degrees about y (missing wedge around z); null: full coverage. */
+  tiltRangeDeg: z.number().min(0).max(90).nullable(),
+  /** CTF-like band-pass (see ctf.ts); null: none. */
+  ctf: z
+    .object({ highPassA: positive, lowPassA: positive, defocusUm: positive.nullable() })
+    .nullable(),
+  /** Signal variance / noise variance over the whole volume (see noise.ts); null: noise-free. */
+  snr: positive.nullable(),
+  /** Gaussian smoothing of the final noisy tomogram, σ in voxels; 0: none. */
+  smoothingSigmaVoxels: z.number().min(0),
+});
+
+export type ParticleClassConfig = z.infer<typeof particleClassSchema>;
+export type SimulationConfig = z.infer<typeof simulationConfigSchema>;
+
+/** Checks a config (from a preset, the CLI or a JSON file) and returns it typed; `source` names it in errors. */
+export function validateConfig(config: unknown, source?: string): SimulationConfig {
+  const parsed = simulationConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
+    throw new CryosamError(`invalid simulation config: ${issues}`, source);
+  }
+  const seen = new Set<string>();
+  for (const c of parsed.data.classes) {
+    if (seen.has(c.map)) throw new CryosamError(`invalid simulation config: class '${c.map}' is listed twice`, source);
+    seen.add(c.map);
+  }
+  return parsed.data;
+}
+
+/** Map ids of the target classes, in config order. */
+export function targetClasses(config: SimulationConfig): string[] {
+  return config.classes.filter((c) => c.role === 'target').map((c) => c.map);
+}
