@@ -1,0 +1,74 @@
+/**
+ * The page's calls to its server. The token from the page address goes in a header on every call.
+ */
+import type { ErrorResponse, JobStatus, ViewAxis } from '../protocol.js';
+
+const token = new URLSearchParams(location.search).get('token') ?? '';
+
+export interface SliceImage {
+  data: Float32Array;
+  width: number;
+  height: number;
+  downsample: number;
+}
+
+export interface OverlayImage {
+  bits: Uint8Array;
+  width: number;
+  height: number;
+  downsample: number;
+}
+
+async function call(path: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), 'x-cryosam-token': token } });
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({ error: res.statusText }))) as ErrorResponse;
+    throw new Error(body.error);
+  }
+  return res;
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  return (await (await call(path)).json()) as T;
+}
+
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const res = await call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await res.json()) as T;
+}
+
+function dims(res: Response): { width: number; height: number; downsample: number } {
+  return {
+    width: Number(res.headers.get('x-width')),
+    height: Number(res.headers.get('x-height')),
+    downsample: Number(res.headers.get('x-downsample')),
+  };
+}
+
+export async function fetchSlice(axis: ViewAxis, index: number, ds: number, sigma: number, signal: AbortSignal): Promise<SliceImage> {
+  const res = await call(`/api/slice?axis=${axis}&index=${index}&ds=${ds}&sigma=${sigma}`, { signal });
+  return { data: new Float32Array(await res.arrayBuffer()), ...dims(res) };
+}
+
+export async function fetchOverlay(axis: ViewAxis, index: number, ds: number, signal: AbortSignal): Promise<OverlayImage> {
+  const res = await call(`/api/overlay?axis=${axis}&index=${index}&ds=${ds}`, { signal });
+  return { bits: new Uint8Array(await res.arrayBuffer()), ...dims(res) };
+}
+
+/** Polls a job until it ends, passing each status to `onStatus`. */
+export async function waitForJob(job: JobStatus, onStatus: (s: JobStatus) => void): Promise<JobStatus> {
+  let status = job;
+  onStatus(status);
+  while (status.state === 'running') {
+    await new Promise((r) => setTimeout(r, 250));
+    status = await getJson<JobStatus>(`/api/jobs/${job.id}`);
+    onStatus(status);
+  }
+  if (status.state === 'failed') throw new Error(status.error ?? 'job failed');
+  return status;
+}
+
+/** A same-origin link that downloads a file the server exported (the token goes in the query). */
+export function downloadUrl(path: string): string {
+  return `${path}&token=${encodeURIComponent(token)}`;
+}

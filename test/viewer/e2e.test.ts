@@ -1,0 +1,159 @@
+/**
+ * The viewer in a real browser (Debian's chromium through playwright-core): prompt a particle of a
+ * simulated tomogram, run Find all, review, export, and check the file against the page.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { writeMrc, readMrc } from '../../src/io/mrc/index.js';
+import { readPicks } from '../../src/io/coords/index.js';
+import { PRESETS, simulateTomogram, type Simulation } from '../../src/eval/simulate/index.js';
+import { packageRoot } from '../../src/paths.js';
+import { startViewer, type ViewerServer } from '../../src/viewer/server.js';
+import type { PickDto, ViewAxis, VoxelXYZ } from '../../src/viewer/protocol.js';
+import { ensurePageBuilt, tempDir } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-sync',
+];
+const SCREENSHOTS = path.join(packageRoot(), 'test-output', 'viewer');
+
+/** What the page exposes on (globalThis as unknown as PageGlobal).cryosam (the parts this test reads; see src/viewer/web/main.ts). */
+interface PageApi {
+  state(): { cursor: VoxelXYZ; prompts: (VoxelXYZ & { positive: boolean })[]; picks: PickDto[] };
+  shownPicks(): PickDto[];
+  clientPoint(axis: ViewAxis, p: VoxelXYZ): { x: number; y: number };
+}
+/** The page's global object as seen from page functions (this file compiles without DOM types). */
+type PageGlobal = { cryosam: PageApi };
+
+describe('viewer end to end (chromium)', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let sim: Simulation;
+  let server: ViewerServer;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) to run the viewer test`);
+    }
+    ensurePageBuilt();
+    tmp = await tempDir('cryosam-viewer-e2e-');
+    sim = await simulateTomogram(PRESETS.easy, { seed: 11 });
+    const tomogram = path.join(tmp.dir, 'easy.mrc');
+    await writeMrc(tomogram, sim.tomogram);
+    server = await startViewer({ tomogram, outDir: path.join(tmp.dir, 'out'), cacheDir: path.join(tmp.dir, 'cache') });
+    const profile = await mkdtemp(path.join(tmp.dir, 'chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: { width: 1440, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.close();
+    await tmp?.cleanup();
+  });
+
+  it('prompts a particle, finds all, reviews and exports picks that match the page', async () => {
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+
+    // A ribosome (the target class) well inside the tomogram.
+    const [nz, ny, nx] = sim.tomogram.shape;
+    const target = sim.picks
+      .filter((p) => p.className === '4v7r')
+      .sort((a, b) => Math.hypot(a.x - nx / 2, a.y - ny / 2, a.z - nz / 2) - Math.hypot(b.x - nx / 2, b.y - ny / 2, b.z - nz / 2))[0];
+    const voxel = { x: Math.round(target.x), y: Math.round(target.y), z: Math.round(target.z) };
+
+    // Step the XY view to the particle's section with the keyboard, as a user would.
+    const xy = page.locator('.view[data-axis="z"] canvas');
+    await xy.hover();
+    const start = await page.evaluate(() => (globalThis as unknown as PageGlobal).cryosam.state().cursor.z);
+    const key = voxel.z > start ? 'ArrowUp' : 'ArrowDown';
+    for (let i = 0; i < Math.abs(voxel.z - start); i++) await page.keyboard.press(key);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobal).cryosam.state().cursor.z), voxel.z);
+
+    const at = await page.evaluate((v) => (globalThis as unknown as PageGlobal).cryosam.clientPoint('z', v), voxel);
+    await page.mouse.click(at.x, at.y);
+    const prompts = await page.evaluate(() => (globalThis as unknown as PageGlobal).cryosam.state().prompts);
+    assert.equal(prompts.length, 1);
+    assert.deepEqual({ x: prompts[0].x, y: prompts[0].y, z: prompts[0].z }, voxel);
+    assert.equal(prompts[0].positive, true);
+
+    await page.click('#find-all');
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobal).cryosam.state().picks.length > 0, undefined, { timeout: 240_000 });
+    await page.waitForSelector('#job[hidden]', { state: 'attached' });
+    const shown = Number(await page.textContent('#pick-count'));
+    assert.ok(shown > 0);
+    assert.equal(await page.locator('.pick-row').count(), shown);
+    // The prompted ribosome is among the picks.
+    const found = await page.evaluate(() => (globalThis as unknown as PageGlobal).cryosam.shownPicks());
+    assert.ok(found.some((p) => Math.hypot(p.x - target.x, p.y - target.y, p.z - target.z) < 6), 'the prompted particle is picked');
+
+    // Review: jump to the best pick (all views move to it and the XY view circles it), then delete the last one.
+    await page.locator('.pick-row').first().click();
+    const best = found[0];
+    const cursor = await page.evaluate(() => (globalThis as unknown as PageGlobal).cryosam.state().cursor);
+    assert.deepEqual(cursor, { x: Math.round(best.x), y: Math.round(best.y), z: Math.round(best.z) });
+    for (const axis of ['z', 'y', 'x']) {
+      await page.waitForSelector(`.view[data-axis="${axis}"] canvas[data-circles]:not([data-circles="0"])`);
+      const circles = Number(await page.locator(`.view[data-axis="${axis}"] canvas`).getAttribute('data-circles'));
+      assert.ok(circles >= 1 && circles <= shown, `${axis} view shows ${circles} circles`);
+    }
+    if (shown > 1) {
+      await page.locator('.pick-row').last().locator('button').click();
+      assert.equal(Number(await page.textContent('#pick-count')), shown - 1);
+    }
+    const reviewed = await page.evaluate(() => (globalThis as unknown as PageGlobal).cryosam.shownPicks());
+    assert.equal(await page.locator('.pick-row').count(), reviewed.length);
+
+    // Export as RELION STAR and compare with what the page shows.
+    await page.fill('#export-name', 'reviewed.star');
+    await page.selectOption('#export-format', 'relion4');
+    await page.click('#export-picks');
+    const written = (await page.locator('#export-path').textContent({ timeout: 10_000 }))!;
+    assert.equal(path.dirname(written), path.join(tmp.dir, 'out'));
+    const exported = await readPicks(written, { voxelSize: 10, shape: sim.tomogram.shape });
+    assert.equal(exported.length, reviewed.length);
+    exported.forEach((p, i) => {
+      assert.ok(Math.hypot(p.x - reviewed[i].x, p.y - reviewed[i].y, p.z - reviewed[i].z) < 1e-3, `pick ${i} position`);
+    });
+    // The page's download link serves the same file.
+    const href = (await page.locator('#export-result a').getAttribute('href'))!;
+    const downloaded = await page.evaluate(async (u) => (await fetch(u)).text(), href);
+    assert.match(downloaded, /_rlnCoordinateX/);
+
+    // The semantic mask exports as MRC.
+    await page.click('#export-mask');
+    await page.waitForSelector('#export-path:text-matches("\\.mrc$")');
+    const mask = await readMrc((await page.locator('#export-path').textContent())!);
+    assert.deepEqual([...mask.shape], [...sim.tomogram.shape]);
+    assert.ok(mask.data.some((v) => v !== 0));
+
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.mouse.move(at.x, at.y);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'viewer.png') });
+    assert.deepEqual(pageErrors, []);
+  });
+});
