@@ -4,6 +4,7 @@
  */
 import type { Axis } from '../volume/volume.js';
 import type { Pick } from '../io/coords/pick.js';
+import type { AutoCutMethod } from './auto-cut.js';
 
 /** A voxel position (x = column, y = row, z = section), as in Pick. */
 export interface VoxelPoint {
@@ -45,6 +46,8 @@ export type QueryMode = 'mean' | 'per-prompt' | 'centre';
 export interface PickOptions {
   /** Number of proposals kept after NMS; 'auto' cuts on the similarity distribution. */
   topK?: number | 'auto';
+  /** The rule 'auto' uses to cut the peak similarities (see src/pipeline/auto-cut.ts). */
+  autoCut?: AutoCutMethod;
   matching?: 'hierarchical' | 'naive';
   /** Downsampling ratios of the feature pyramid, coarse to fine (default [16, 8, 4]). */
   pyramid?: number[];
@@ -56,6 +59,8 @@ export interface PickOptions {
   featureSliceStep?: number;
   /** NMS neighbourhood radius in voxels; default from the prompted particles' size. */
   nmsRadius?: number;
+  /** Proposals whose segmented volume is below this fraction of the prompted particles' mean volume are dropped as noise (default 0.1). */
+  minVolumeFraction?: number;
   segment?: SegmentOptions;
 }
 

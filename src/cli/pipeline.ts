@@ -1,0 +1,272 @@
+/**
+ * `cryosam segment`, `cryosam pick` and `cryosam cache`: the CryoSAM pipeline on the command line.
+ * Coordinates are voxel indices in x,y,z order (IMOD, RELION); outputs are written atomically with
+ * a JSON run report beside them.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CryosamError } from '../errors.js';
+import { readPicks, writePicks, cliFormat, checkPicksInside } from '../io/coords/index.js';
+import { readMrc, requireVoxelSize, writeMrc } from '../io/mrc/index.js';
+import { cacheDir } from '../paths.js';
+import { AUTO_CUT_METHODS, type AutoCutMethod } from '../pipeline/auto-cut.js';
+import { DEFAULT_CACHE_LIMIT_BYTES, DiskCache } from '../pipeline/cache.js';
+import { CryoSam } from '../pipeline/cryosam.js';
+import { instancesToLabels, instancesToSemantic } from '../pipeline/labels.js';
+import type { InstanceMask, PickOptions, QueryMode, SegmentOptions, VoxelPoint } from '../pipeline/types.js';
+import { meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
+import { createCliProgress } from './progress.js';
+import { peakRssMiB, writeRunReport } from './report.js';
+
+/** The tomogram's name as coordinate files spell it: the file name without MRC extensions. */
+function tomoNameOf(file: string): string {
+  return path.basename(file).replace(/(\.(mrc|rec|map|st))?(\.gz|\.bz2)?$/i, '');
+}
+
+function parsePoint(value: string, previous: VoxelPoint[] = []): VoxelPoint[] {
+  const parts = value.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 3 || parts.some((v) => !Number.isFinite(v))) throw new InvalidArgumentError(`expected X,Y,Z in voxels, got "${value}"`);
+  return [...previous, { x: parts[0], y: parts[1], z: parts[2] }];
+}
+
+function parseNumber(what: string, test: (v: number) => boolean) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (!Number.isFinite(v) || !test(v)) throw new InvalidArgumentError(`${what}, got "${value}"`);
+    return v;
+  };
+}
+
+function parseAxes(value: string): Axis[] {
+  if (value === 'zyx') return ['z', 'y', 'x'];
+  if (value === 'z') return ['z'];
+  throw new InvalidArgumentError(`expected zyx or z, got "${value}"`);
+}
+
+interface CommonOptions {
+  at?: VoxelPoint[];
+  prompts?: string;
+  promptsFormat?: string;
+  negative?: VoxelPoint[];
+  axes?: Axis[];
+  iouThreshold?: number;
+  scoreThreshold?: number;
+  maxAreaFactor?: number;
+  labels?: string;
+  engine?: string;
+  modelsDir?: string;
+  device?: 'cpu' | 'cuda' | 'webgpu';
+  threads?: number;
+  voxelSize?: number;
+  cache: boolean;
+  cacheDir?: string;
+  quiet?: boolean;
+}
+
+/** Options shared by segment and pick: prompts, propagation, engine, cache. */
+function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--at <x,y,z>', 'point prompt in voxel indices, x,y,z order (repeatable)', parsePoint)
+    .option('--prompts <file>', 'read point prompts from a coordinate file instead (STAR, RELION 5, copick JSON, NDJSON, CSV, IMOD; Å-based formats use the tomogram voxel size)')
+    .option('--prompts-format <format>', 'format of the --prompts file when its extension and content do not tell (e.g. relion5, csv)')
+    .option('--negative <x,y,z>', 'negative prompt in voxels, x,y,z: a point that is not the particle (repeatable)', parsePoint)
+    .addOption(new Option('--axes <axes>', 'propagation axes: zyx (cross-plane, default) or z (as the released CryoSAM code)').argParser(parseAxes))
+    .option('--iou-threshold <t>', 'stop propagating when the IoU of adjacent slice masks drops below t (0-1, default 0.5)', parseNumber('expected a number in [0, 1]', (v) => v >= 0 && v <= 1))
+    .option('--score-threshold <s>', 'stop propagating when the segmenter\'s predicted mask score drops below s (0-1, default 0.2)', parseNumber('expected a number in [0, 1]', (v) => v >= 0 && v <= 1))
+    .option('--max-area-factor <f>', 'stop propagating when a slice mask grows past f × the prompt slice\'s mask area (default 2)', parseNumber('expected a number > 1', (v) => v > 1))
+    .option('--labels <file>', 'also write an instance label volume (MRC, int; 0 = background, n = instance n)')
+    .option('--engine <name>', 'engine: classical (weight-free, default), xfeat, or SEG+FEAT (e.g. sam+dinov2)')
+    .option('--models-dir <dir>', 'folder with model weights (default $CRYOSAM_MODELS or ~/.cache/cryosam/models)')
+    .addOption(new Option('--device <device>', 'where ONNX engines run').choices(['cpu', 'cuda', 'webgpu']))
+    .option('--threads <n>', 'CPU threads for ONNX engines', parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
+    .option('--voxel-size <A>', 'voxel size in Å, overriding the MRC header', parseNumber('expected a positive number of Å', (v) => v > 0))
+    .option('--no-cache', 'do not read or write the embedding/feature cache')
+    .option('--cache-dir <dir>', 'cache folder (default $CRYOSAM_CACHE or ~/.cache/cryosam/cache)')
+    .option('--quiet', 'no progress bars or notes on stderr');
+}
+
+function segmentOptions(o: CommonOptions): SegmentOptions {
+  return { axes: o.axes, iouThreshold: o.iouThreshold, scoreThreshold: o.scoreThreshold, maxAreaFactor: o.maxAreaFactor, negatives: o.negative };
+}
+
+/** Fails before any work when an output's folder does not exist, so nothing is half done. */
+async function checkOutputs(files: (string | undefined)[]): Promise<void> {
+  for (const f of files) {
+    if (!f) continue;
+    const dir = path.dirname(path.resolve(f));
+    const st = await fs.stat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) throw new CryosamError(`output folder ${dir} does not exist`, f);
+  }
+}
+
+async function loadTomogram(file: string, voxelSizeOverride: number | undefined, needAngstrom: boolean): Promise<Volume> {
+  const vol = await readMrc(file);
+  if (needAngstrom) vol.voxelSize = requireVoxelSize(vol.voxelSize, file, voxelSizeOverride);
+  else if (voxelSizeOverride !== undefined) vol.voxelSize = { x: voxelSizeOverride, y: voxelSizeOverride, z: voxelSizeOverride };
+  return vol;
+}
+
+async function promptsOf(o: CommonOptions, tomo: Volume, tomoFile: string): Promise<VoxelPoint[]> {
+  if (o.prompts && o.at?.length) throw new CryosamError('give prompts with --at or --prompts, not both');
+  if (o.prompts) {
+    const picks = await readPicks(
+      o.prompts,
+      { voxelSize: meanVoxelSize(tomo.voxelSize), shape: tomo.shape },
+      { format: o.promptsFormat === undefined ? undefined : cliFormat(o.promptsFormat), tomoName: tomoNameOf(tomoFile) },
+    );
+    checkPicksInside(picks, tomo.shape, o.prompts);
+    if (picks.length === 0) throw new CryosamError('no prompts in the file', o.prompts);
+    return picks.map((p) => ({ x: p.x, y: p.y, z: p.z }));
+  }
+  if (!o.at?.length) throw new CryosamError('no prompt: give --at X,Y,Z (voxels) or --prompts FILE');
+  const [nz, ny, nx] = tomo.shape;
+  for (const p of [...o.at, ...(o.negative ?? [])]) {
+    if (!(p.x >= -0.5 && p.x < nx - 0.5 && p.y >= -0.5 && p.y < ny - 0.5 && p.z >= -0.5 && p.z < nz - 0.5)) {
+      throw new CryosamError(`prompt ${p.x},${p.y},${p.z} (x,y,z voxels) lies outside the tomogram (${nx}×${ny}×${nz} voxels, x×y×z)`, tomoFile);
+    }
+  }
+  return o.at;
+}
+
+async function openCryoSam(tomo: Volume, o: CommonOptions, onProgress: ReturnType<typeof createCliProgress>['onProgress']): Promise<CryoSam> {
+  return CryoSam.create(tomo, {
+    engine: { engine: o.engine, modelsDir: o.modelsDir, device: o.device, threads: o.threads },
+    cacheDir: o.cache ? (o.cacheDir ?? cacheDir()) : false,
+    onProgress,
+  });
+}
+
+async function writeInstanceOutputs(tomo: Volume, instances: InstanceMask[], semanticFile: string | undefined, labelsFile: string | undefined): Promise<void> {
+  if (semanticFile) await writeMrc(semanticFile, instancesToSemantic(tomo.shape, instances, tomo.voxelSize), { label: 'cryosam semantic mask' });
+  if (labelsFile) await writeMrc(labelsFile, instancesToLabels(tomo.shape, instances, tomo.voxelSize), { label: 'cryosam instance labels' });
+}
+
+function cacheNote(o: CommonOptions, hits: { features: number; embeddings: number }): void {
+  if (!o.quiet && hits.features + hits.embeddings > 0) {
+    process.stderr.write(`cryosam: reused cached results for this tomogram (${hits.features} feature axes, ${hits.embeddings} slice embeddings)\n`);
+  }
+}
+
+export function registerSegment(program: Command): void {
+  addCommonOptions(
+    program
+      .command('segment')
+      .description('Segment the particles under point prompts in 3D (cross-plane self-prompting); writes a mask MRC')
+      .argument('<tomogram>', 'tomogram MRC file'),
+  )
+    .requiredOption('-o, --output <mask.mrc>', 'semantic mask to write (MRC, uint8: 1 = particle)')
+    .action(async (tomoFile: string, o: CommonOptions & { output: string }) => {
+      await checkOutputs([o.output, o.labels]);
+      const t0 = performance.now();
+      const tomo = await loadTomogram(tomoFile, o.voxelSize, false);
+      const prompts = await promptsOf(o, tomo, tomoFile);
+      const progress = createCliProgress(o.quiet);
+      const sam = await openCryoSam(tomo, o, progress.onProgress);
+      try {
+        const instances: InstanceMask[] = [];
+        for (const [i, p] of prompts.entries()) {
+          progress.onProgress({ stage: 'segmenting', done: i, total: prompts.length });
+          instances.push(await sam.segment(p, segmentOptions(o), i + 1));
+        }
+        progress.onProgress({ stage: 'segmenting', done: prompts.length, total: prompts.length });
+        progress.stop();
+        await writeInstanceOutputs(tomo, instances, o.output, o.labels);
+        await writeRunReport(`${o.output}.report.json`, {
+          command: 'segment',
+          tomogram: tomoFile,
+          outputs: { mask: o.output, labels: o.labels ?? null },
+          engines: sam.engineIdentities(),
+          parameters: { prompts, ...segmentOptions(o) },
+          seconds: (performance.now() - t0) / 1000,
+          instances: instances.map(({ id, voxels, centroid, bbox }) => ({ id, voxels, centroid, bbox })),
+        });
+      } finally {
+        progress.stop();
+        await sam.dispose();
+      }
+    });
+}
+
+export function registerPick(program: Command): void {
+  addCommonOptions(
+    program
+      .command('pick')
+      .description('Pick every particle like the prompted ones (CryoSAM); writes picks and optional masks')
+      .argument('<tomogram>', 'tomogram MRC file'),
+  )
+    .requiredOption('-o, --output <file>', 'picks to write')
+    .option('--format <format>', 'output format: star, relion5, copick, ndjson, csv (default from the file extension, else star)')
+    .option('--mask <file>', 'also write a semantic mask (MRC, uint8: 1 = particle)')
+    .option('--top-k <k>', 'proposals kept after NMS: a number (the paper: 512) or auto (default: cut on the similarity distribution, see --auto-cut, at most 512)', (v: string): number | 'auto' => {
+      if (v === 'auto') return v;
+      return parseNumber('expected a non-negative integer or auto', (n) => Number.isInteger(n) && n >= 0)(v);
+    })
+    .addOption(new Option('--auto-cut <method>', 'rule of --top-k auto').choices([...AUTO_CUT_METHODS]))
+    .addOption(new Option('--matching <mode>', 'hierarchical (coarse to fine, default) or naive (every voxel)').choices(['hierarchical', 'naive']))
+    .option('--similarity-threshold <x>', 'cosine similarity below which positions are dropped at every level (default 0.5)', parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
+    .addOption(new Option('--query <mode>', 'query: mean (masked average over all prompts, default), per-prompt (max over prompts) or centre').choices(['mean', 'per-prompt', 'centre']))
+    .option('--feature-step <s>', 'encode every s-th slice along each axis (default 4)', parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
+    .option('--nms-radius <r>', 'NMS radius in voxels (default: the prompted particles\' equivalent-sphere radius)', parseNumber('expected a positive number', (v) => v > 0))
+    .action(async (tomoFile: string, o: CommonOptions & {
+      output: string; format?: string; mask?: string; topK?: number | 'auto'; autoCut?: AutoCutMethod;
+      matching?: 'hierarchical' | 'naive'; similarityThreshold?: number; query?: QueryMode; featureStep?: number; nmsRadius?: number;
+    }) => {
+      const format = o.format === undefined ? undefined : cliFormat(o.format);
+      await checkOutputs([o.output, o.mask, o.labels]);
+      const t0 = performance.now();
+      const tomo = await loadTomogram(tomoFile, o.voxelSize, true);
+      const prompts = await promptsOf(o, tomo, tomoFile);
+      const progress = createCliProgress(o.quiet);
+      const sam = await openCryoSam(tomo, o, progress.onProgress);
+      try {
+        const options: PickOptions = {
+          topK: o.topK, autoCut: o.autoCut, matching: o.matching, similarityThreshold: o.similarityThreshold, query: o.query,
+          featureSliceStep: o.featureStep, nmsRadius: o.nmsRadius, segment: segmentOptions(o),
+        };
+        const result = await sam.pick(prompts, options);
+        progress.stop();
+        cacheNote(o, result.report.cacheHits);
+        await writePicks(o.output, result.picks, { voxelSize: meanVoxelSize(tomo.voxelSize), shape: tomo.shape }, { format, tomoName: tomoNameOf(tomoFile) });
+        await writeInstanceOutputs(tomo, result.instances, o.mask, o.labels);
+        await writeRunReport(`${o.output}.report.json`, {
+          command: 'pick',
+          tomogram: tomoFile,
+          shape: tomo.shape,
+          voxelSizeA: tomo.voxelSize,
+          outputs: { picks: o.output, format: format ?? 'from extension', mask: o.mask ?? null, labels: o.labels ?? null },
+          engines: sam.engineIdentities(),
+          prompts,
+          seconds: (performance.now() - t0) / 1000,
+          ...result.report,
+          peakRssMiBAtEnd: Math.round(peakRssMiB()),
+        });
+      } finally {
+        progress.stop();
+        await sam.dispose();
+      }
+    });
+}
+
+export function registerCache(program: Command): void {
+  const cache = program.command('cache').description('Inspect or clear the slice-embedding and feature cache');
+  const dirOption = () => new Option('--cache-dir <dir>', 'cache folder (default $CRYOSAM_CACHE or ~/.cache/cryosam/cache)');
+  cache
+    .command('info')
+    .description('Print the cache folder, its number of entries and size')
+    .addOption(dirOption())
+    .option('--json', 'print JSON')
+    .action(async (o: { cacheDir?: string; json?: boolean }) => {
+      const info = await new DiskCache(o.cacheDir ?? cacheDir(), DEFAULT_CACHE_LIMIT_BYTES).info();
+      if (o.json) process.stdout.write(JSON.stringify(info) + '\n');
+      else process.stdout.write(`${info.dir}\n${info.files} entries, ${(info.bytes / 1024 ** 2).toFixed(1)} MiB (limit ${(info.limitBytes / 1024 ** 3).toFixed(1)} GiB)\n`);
+    });
+  cache
+    .command('clear')
+    .description('Delete every cache entry')
+    .addOption(dirOption())
+    .action(async (o: { cacheDir?: string }) => {
+      const n = await new DiskCache(o.cacheDir ?? cacheDir()).clear();
+      process.stdout.write(`removed ${n} cache entries\n`);
+    });
+}

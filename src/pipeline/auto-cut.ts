@@ -1,0 +1,156 @@
+/**
+ * Automatic choice of the number of proposals (topK 'auto') without an oracle count: a cut on
+ * the distribution of NMS peak similarities. Several rules are kept side by side so that they can
+ * be compared by measurement (bench/ and test/pipeline/auto-cut.test.ts):
+ * - 'otsu': the threshold that maximises the between-class variance of the peak scores;
+ * - 'gmm': 1D Gaussian mixtures of 1–3 components (EM), chosen by BIC; keep the peaks more likely
+ *   under the highest component;
+ * - 'relative': keep peaks at least `RELATIVE_FRACTION` of the prompts' own similarity;
+ * - 'gap': cut at the widest gap between consecutive sorted scores in the upper half of their range.
+ */
+
+export type AutoCutMethod = 'otsu' | 'gmm' | 'relative' | 'gap';
+export const AUTO_CUT_METHODS: readonly AutoCutMethod[] = ['otsu', 'gmm', 'relative', 'gap'];
+export const DEFAULT_AUTO_CUT: AutoCutMethod = 'gmm';
+const RELATIVE_FRACTION = 0.9;
+
+/** Number of leading entries of `sorted` (descending) that are ≥ threshold. */
+function countAbove(sorted: readonly number[], threshold: number): number {
+  let k = 0;
+  while (k < sorted.length && sorted[k] >= threshold) k++;
+  return k;
+}
+
+/** Otsu threshold over the exact sorted values (no histogram: peak lists are short). */
+export function otsuThreshold(sorted: readonly number[]): number {
+  const n = sorted.length;
+  const asc = [...sorted].sort((a, b) => a - b);
+  const total = asc.reduce((s, v) => s + v, 0);
+  let best = -1, thr = asc[0];
+  let sumLow = 0;
+  for (let i = 0; i < n - 1; i++) {
+    sumLow += asc[i];
+    if (asc[i] === asc[i + 1]) continue;
+    const w0 = (i + 1) / n, w1 = 1 - w0;
+    const m0 = sumLow / (i + 1), m1 = (total - sumLow) / (n - i - 1);
+    const between = w0 * w1 * (m0 - m1) ** 2;
+    if (between > best) {
+      best = between;
+      thr = (asc[i] + asc[i + 1]) / 2;
+    }
+  }
+  return thr;
+}
+
+interface Mixture {
+  means: number[];
+  variances: number[];
+  weights: number[];
+  logLikelihood: number;
+}
+
+const MIN_VARIANCE = 1e-6;
+
+function gauss(x: number, m: number, v: number): number {
+  return Math.exp(-((x - m) ** 2) / (2 * v)) / Math.sqrt(2 * Math.PI * v);
+}
+
+/** EM fit of a k-component 1D Gaussian mixture, started from equal-count groups of the sorted values. */
+function fitMixture(xs: readonly number[], k: number): Mixture {
+  const n = xs.length;
+  const asc = [...xs].sort((a, b) => a - b);
+  const means: number[] = [], variances: number[] = [], weights: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const part = asc.slice(Math.floor((j * n) / k), Math.floor(((j + 1) * n) / k));
+    const m = part.reduce((s, v) => s + v, 0) / part.length;
+    means.push(m);
+    variances.push(Math.max(MIN_VARIANCE, part.reduce((s, v) => s + (v - m) ** 2, 0) / part.length));
+    weights.push(1 / k);
+  }
+  const resp = Array.from({ length: k }, () => new Float64Array(n));
+  let logLikelihood = -Infinity;
+  for (let it = 0; it < 200; it++) {
+    let ll = 0;
+    for (let i = 0; i < n; i++) {
+      let total = 0;
+      for (let j = 0; j < k; j++) total += resp[j][i] = weights[j] * gauss(asc[i], means[j], variances[j]);
+      ll += Math.log(total > 0 ? total : Number.MIN_VALUE);
+      for (let j = 0; j < k; j++) resp[j][i] = total > 0 ? resp[j][i] / total : 1 / k;
+    }
+    for (let j = 0; j < k; j++) {
+      let w = 0, s = 0;
+      for (let i = 0; i < n; i++) { w += resp[j][i]; s += resp[j][i] * asc[i]; }
+      if (w < 1e-9) continue;
+      means[j] = s / w;
+      let v = 0;
+      for (let i = 0; i < n; i++) v += resp[j][i] * (asc[i] - means[j]) ** 2;
+      variances[j] = Math.max(MIN_VARIANCE, v / w);
+      weights[j] = w / n;
+    }
+    const converged = ll - logLikelihood < 1e-9 * Math.abs(ll);
+    logLikelihood = ll;
+    if (converged) break;
+  }
+  return { means, variances, weights, logLikelihood };
+}
+
+/**
+ * Fits mixtures of 1 to 3 Gaussians, keeps the one with the lowest BIC, and returns the lowest
+ * score more likely under its highest component. Three components let "particles like the prompt",
+ * "similar-looking distractors" and "background" separate when the data show them; a single
+ * component means the peaks are one population, and all are kept.
+ */
+export function gmmThreshold(sorted: readonly number[]): number {
+  const n = sorted.length;
+  let best: Mixture | undefined, bestBic = Infinity;
+  for (let k = 1; k <= Math.min(3, Math.floor(n / 3)); k++) {
+    const m = fitMixture(sorted, k);
+    const bic = (3 * k - 1) * Math.log(n) - 2 * m.logLikelihood;
+    if (bic < bestBic) {
+      bestBic = bic;
+      best = m;
+    }
+  }
+  if (!best || best.means.length === 1) return -Infinity;
+  const top = best.means.indexOf(Math.max(...best.means));
+  let thr = Infinity;
+  for (const x of sorted) {
+    const p = best.weights.map((w, j) => w * gauss(x, best.means[j], best.variances[j]));
+    if (p.every((v, j) => v <= p[top] || j === top) && x >= best.means[top] - 3 * Math.sqrt(best.variances[top])) thr = Math.min(thr, x);
+  }
+  return thr;
+}
+
+function gapThreshold(sorted: readonly number[]): number {
+  const top = sorted[0], bottom = sorted[sorted.length - 1];
+  const mid = (top + bottom) / 2;
+  let best = -1, thr = bottom;
+  for (let i = 0; i + 1 < sorted.length && sorted[i] >= mid; i++) {
+    const gap = sorted[i] - sorted[i + 1];
+    if (gap > best) {
+      best = gap;
+      thr = sorted[i];
+    }
+  }
+  return thr;
+}
+
+/**
+ * How many of the peaks (scores in descending order) to keep.
+ * @param promptScores the prompts' own similarities (used by 'relative').
+ */
+export function autoCut(sorted: readonly number[], promptScores: readonly number[], method: AutoCutMethod = DEFAULT_AUTO_CUT): number {
+  if (sorted.length < 3) return sorted.length;
+  switch (method) {
+    case 'otsu':
+      return countAbove(sorted, otsuThreshold(sorted));
+    case 'gmm':
+      return countAbove(sorted, gmmThreshold(sorted));
+    case 'relative': {
+      const ref = promptScores.length ? promptScores.reduce((s, v) => s + v, 0) / promptScores.length : sorted[0];
+      return countAbove(sorted, RELATIVE_FRACTION * ref);
+    }
+    case 'gap':
+      return countAbove(sorted, gapThreshold(sorted));
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The per-voxel feature volume of CryoSAM step 2 without materialising D×H×W×C: the encoder's patch
+ * grids of every s-th slice along z, y and x are kept per axis (one Float32Array each), and the
+ * concatenated feature of a voxel is sampled on demand (bilinear within a slice, linear across
+ * encoded slices). Grid cells are L2-normalised per axis so that each axis weighs the same in the
+ * concatenation.
+ */
+import type { FeatureExtractor, FeatureGrid, Slice2D } from '../engines/types.js';
+import type { ProgressCallback } from '../progress.js';
+import { extractSlice, sliceCount } from '../volume/slice.js';
+import type { Axis, Shape3, Volume } from '../volume/volume.js';
+import { cacheKey, type DiskCache } from './cache.js';
+import { CryosamError } from '../errors.js';
+
+export const DEFAULT_FEATURE_SLICE_STEP = 4;
+/** Slices per extractor call: lets ONNX engines batch without holding many slices at once. */
+const ENCODE_BATCH = 4;
+
+/** Encoder grids of the encoded slices along one axis. */
+export interface AxisGrids {
+  axis: Axis;
+  /** Encoded slice indices along the axis: offset + k * step. */
+  offset: number;
+  step: number;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+  /** Slice pixels per grid cell. */
+  stride: number;
+  /** count × height × width × channels, channel-last. */
+  data: Float32Array;
+}
+
+export interface FeatureBuildStats {
+  encoderPasses: Record<Axis, number>;
+  cacheHits: number;
+}
+
+
+export class FeatureVolume {
+  /** Length of the concatenated per-voxel feature. */
+  readonly dim: number;
+  private readonly offsets: number[];
+
+  private constructor(
+    readonly shape: Shape3,
+    readonly axes: AxisGrids[],
+  ) {
+    this.offsets = [];
+    let d = 0;
+    for (const a of axes) {
+      this.offsets.push(d);
+      d += a.channels;
+    }
+    this.dim = d;
+  }
+
+  /** Bytes held by the grids. */
+  get bytes(): number {
+    return this.axes.reduce((s, a) => s + a.data.byteLength, 0);
+  }
+
+  /**
+   * Encodes every `step`-th slice along each axis (from the disk cache when it has them).
+   * @param keyPrefix identifies the tomogram content and the extractor identity.
+   */
+  static async build(
+    tomogram: Volume,
+    extractor: FeatureExtractor,
+    step: number,
+    cache: DiskCache | undefined,
+    keyPrefix: string,
+    onProgress: ProgressCallback,
+    axes: readonly Axis[] = ['z', 'y', 'x'],
+  ): Promise<{ volume: FeatureVolume; stats: FeatureBuildStats }> {
+    if (!Number.isInteger(step) || step < 1) throw new CryosamError(`feature slice step must be a positive integer, got ${step}`);
+    const stats: FeatureBuildStats = { encoderPasses: { z: 0, y: 0, x: 0 }, cacheHits: 0 };
+    const grids: AxisGrids[] = [];
+    for (const axis of axes) {
+      const key = cacheKey(keyPrefix, 'features', axis, String(step));
+      const cached = await cache?.get(key);
+      const fromCache = cached ? deserializeAxisGrids(cached, axis) : undefined;
+      if (fromCache) {
+        stats.cacheHits++;
+        grids.push(fromCache);
+        continue;
+      }
+      const g = await encodeAxis(tomogram, extractor, axis, step, onProgress);
+      stats.encoderPasses[axis] = g.count;
+      grids.push(g);
+      await cache?.put(key, serializeAxisGrids(g));
+    }
+    return { volume: new FeatureVolume(tomogram.shape, grids), stats };
+  }
+
+  /**
+   * Adds `weight` × the concatenated feature at continuous voxel position (z, y, x) into out[0..dim).
+   */
+  accumulate(z: number, y: number, x: number, weight: number, out: Float32Array): void {
+    for (let a = 0; a < this.axes.length; a++) {
+      const g = this.axes[a];
+      const base = this.offsets[a];
+      // Slice index along the axis and in-slice (row, col), as in voxelToSlice (inlined: hot loop).
+      const s = g.axis === 'z' ? z : g.axis === 'y' ? y : x;
+      const row = g.axis === 'z' ? y : z;
+      const col = g.axis === 'x' ? y : x;
+      // Position among encoded slices, and within the grid (cell centres at (i + 0.5) * stride - 0.5).
+      const t = clamp((s - g.offset) / g.step, 0, g.count - 1);
+      const r = clamp((row + 0.5) / g.stride - 0.5, 0, g.height - 1);
+      const c = clamp((col + 0.5) / g.stride - 0.5, 0, g.width - 1);
+      const t0 = Math.floor(t), r0 = Math.floor(r), c0 = Math.floor(c);
+      const t1 = Math.min(t0 + 1, g.count - 1), r1 = Math.min(r0 + 1, g.height - 1), c1 = Math.min(c0 + 1, g.width - 1);
+      const ft = t - t0, fr = r - r0, fc = c - c0;
+      const C = g.channels, d = g.data;
+      for (let k = 0; k < 8; k++) {
+        const ti = k & 4 ? t1 : t0, ri = k & 2 ? r1 : r0, ci = k & 1 ? c1 : c0;
+        const w = weight * (k & 4 ? ft : 1 - ft) * (k & 2 ? fr : 1 - fr) * (k & 1 ? fc : 1 - fc);
+        if (w === 0) continue;
+        const off = ((ti * g.height + ri) * g.width + ci) * C;
+        for (let ch = 0; ch < C; ch++) out[base + ch] += w * d[off + ch];
+      }
+    }
+  }
+
+  /**
+   * Mean feature over the voxel block [z0, z1) × [y0, y1) × [x0, x1), estimated at q³ evenly spaced
+   * points (q grows with the block size; features vary no faster than the slice step and grid stride).
+   */
+  blockMean(z0: number, z1: number, y0: number, y1: number, x0: number, x1: number, out: Float32Array): void {
+    out.fill(0, 0, this.dim);
+    const q = Math.min(4, Math.max(1, Math.round(Math.max(z1 - z0, y1 - y0, x1 - x0) / 4)));
+    const w = 1 / (q * q * q);
+    for (let i = 0; i < q; i++) {
+      const z = z0 - 0.5 + ((i + 0.5) * (z1 - z0)) / q;
+      for (let j = 0; j < q; j++) {
+        const y = y0 - 0.5 + ((j + 0.5) * (y1 - y0)) / q;
+        for (let k = 0; k < q; k++) this.accumulate(z, y, x0 - 0.5 + ((k + 0.5) * (x1 - x0)) / q, w, out);
+      }
+    }
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+async function encodeAxis(tomogram: Volume, extractor: FeatureExtractor, axis: Axis, step: number, onProgress: ProgressCallback): Promise<AxisGrids> {
+  const n = sliceCount(tomogram.shape, axis);
+  const offset = Math.min(n - 1, Math.floor((step - 1) / 2));
+  const count = Math.floor((n - 1 - offset) / step) + 1;
+  let grids: AxisGrids | undefined;
+  const stage = `features ${axis}`;
+  onProgress({ stage, done: 0, total: count });
+  for (let k0 = 0; k0 < count; k0 += ENCODE_BATCH) {
+    const slices: Slice2D[] = [];
+    for (let k = k0; k < Math.min(count, k0 + ENCODE_BATCH); k++) slices.push(extractSlice(tomogram, axis, offset + k * step));
+    const out = await extractor.extract(slices);
+    for (let b = 0; b < out.length; b++) {
+      const f = out[b];
+      grids ??= {
+        axis, offset, step, count, height: f.height, width: f.width, channels: f.channels, stride: f.stride,
+        data: new Float32Array(count * f.height * f.width * f.channels),
+      };
+      storeNormalised(grids, k0 + b, f);
+    }
+    onProgress({ stage, done: Math.min(count, k0 + ENCODE_BATCH), total: count });
+  }
+  if (!grids) throw new CryosamError(`feature extractor returned no grids along ${axis}`);
+  return grids;
+}
+
+function storeNormalised(g: AxisGrids, k: number, f: FeatureGrid): void {
+  if (f.height !== g.height || f.width !== g.width || f.channels !== g.channels) {
+    throw new CryosamError(`feature extractor returned grids of varying size along ${g.axis}`);
+  }
+  const C = f.channels, cells = f.height * f.width;
+  const base = k * cells * C;
+  for (let i = 0; i < cells; i++) {
+    let s = 0;
+    for (let ch = 0; ch < C; ch++) s += f.data[i * C + ch] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let ch = 0; ch < C; ch++) g.data[base + i * C + ch] = f.data[i * C + ch] * inv;
+  }
+}
+
+const HEADER_INTS = 7;
+
+function serializeAxisGrids(g: AxisGrids): Uint8Array {
+  const out = new Uint8Array(HEADER_INTS * 4 + g.data.byteLength);
+  new Int32Array(out.buffer, 0, HEADER_INTS).set([g.offset, g.step, g.count, g.height, g.width, g.channels, g.stride]);
+  out.set(new Uint8Array(g.data.buffer, g.data.byteOffset, g.data.byteLength), HEADER_INTS * 4);
+  return out;
+}
+
+function deserializeAxisGrids(bytes: Uint8Array, axis: Axis): AxisGrids | undefined {
+  if (bytes.byteLength < HEADER_INTS * 4) return undefined;
+  // Copy into an aligned buffer: file reads may start at any byte offset.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  const [offset, step, count, height, width, channels, stride] = new Int32Array(aligned.buffer, aligned.byteOffset, HEADER_INTS);
+  const n = count * height * width * channels;
+  if (aligned.byteLength !== HEADER_INTS * 4 + n * 4) return undefined;
+  const data = new Float32Array(aligned.buffer, aligned.byteOffset + HEADER_INTS * 4, n);
+  return { axis, offset, step, count, height, width, channels, stride, data };
+}
