@@ -1,0 +1,136 @@
+/** The Markdown benchmark report, written from the measured BenchReport (nothing is typed in by hand). */
+import type { AnnotationRatio } from '../src/eval/protocol.js';
+import { meanSd, num, table } from './markdown.js';
+import type { BenchReport } from './run.js';
+import type { TargetResult } from './quality.js';
+
+function ratioName(r: AnnotationRatio): string {
+  return r === 'one' ? '1 prompt' : `${Math.round(r * 100)}%`;
+}
+
+function ratioTable(targets: TargetResult[]): string {
+  const rows = targets.flatMap((t) =>
+    t.rows.map((r) => [
+      t.dataset,
+      t.tomogram,
+      t.className,
+      String(t.particles),
+      num(t.radiusVoxels, 1),
+      ratioName(r.ratio),
+      String(r.prompts),
+      meanSd(r.precision),
+      meanSd(r.recall),
+      meanSd(r.f1),
+      num(r.seconds.mean, 1),
+    ]),
+  );
+  return table(
+    ['dataset', 'tomogram', 'class', 'particles', 'radius (vox)', 'ratio', 'prompts', 'precision', 'recall', 'F1', 's / run'],
+    rows,
+  );
+}
+
+export function renderReport(r: BenchReport): string {
+  const m = r.machine;
+  const out: string[] = [
+    '# cryosam benchmark\n',
+    `- command: \`${r.command}\``,
+    `- started: ${r.startedAt}, took ${num(r.seconds, 0)} s${r.quick ? ' (--quick smoke run: small inputs, figures not representative)' : ''}`,
+    `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.platform}, Node.js ${m.node}`,
+    `- engine: ${r.engine.engine ?? 'classical'}; sections: ${r.sections.join(', ')}\n`,
+  ];
+
+  const q = r.quality;
+  if (q) {
+    out.push(
+      '## Quality\n',
+      'Prompts are ground-truth centres of the target class drawn at random per seed; scores are mean ± sample sd over ' +
+        'prompt seeds. As in the paper, scoring excludes nothing: prompted particles count like every other pick. ' +
+        'A pick matches a particle within the particle radius (optimal one-to-one assignment).\n',
+      '### Annotation ratio, simulated tomograms\n',
+      ratioTable(q.simulated),
+      '![F1 vs annotation ratio](annotation-ratio-simulated.png)\n',
+    );
+    for (const a of q.ablations) {
+      out.push(
+        `### Ablations on ${a.dataset}, ${a.className} (one prompt)\n`,
+        '**Feature extractor**\n',
+        table(
+          ['features', 'precision', 'recall', 'F1', 's / run', 'note'],
+          a.features.map((f) =>
+            f.result
+              ? [f.engine, meanSd(f.result.precision), meanSd(f.result.recall), meanSd(f.result.f1), num(f.result.seconds.mean, 1), '']
+              : [f.engine, '–', '–', '–', '–', `skipped: ${f.skipped ?? ''}`],
+          ),
+        ),
+        '**Matching**\n',
+        table(
+          ['matching', 'F1', 'matching stage (s)', 'pick (s)'],
+          a.matching.rows.map((m) => [m.matching, meanSd(m.f1), meanSd(m.matchingSeconds, 3), num(m.seconds.mean, 2)]),
+        ),
+        `Naive / hierarchical matching time: ${num(a.matching.naiveOverHierarchical, 2)}×\n`,
+        '**Number of proposals K**\n',
+        table(
+          ['K', 'picks', 'precision', 'recall', 'F1', 's'],
+          a.proposals.map((p) => [String(p.k), String(p.picks), num(p.precision), num(p.recall), num(p.f1), num(p.seconds, 1)]),
+        ),
+        `![precision-recall over K](${a.plot})\n`,
+      );
+    }
+    if (q.deepFinder.length > 0) {
+      out.push(
+        '### DeepFinder toy100 (third-party ground truth)\n',
+        'Particles are darker than the background; class radii are the median equivalent-sphere radius of the ' +
+          "class's connected regions in the label volume.\n",
+        ratioTable(q.deepFinder),
+        '![DeepFinder F1 per class](deepfinder-f1-per-class.png)\n',
+      );
+    }
+  }
+
+  const l = r.large;
+  if (l) {
+    const rep = l.hierarchical.report;
+    out.push(
+      '## Speed and memory of a full single-prompt pick\n',
+      `Preset \`${l.preset}\`: ${l.shape.join('×')} voxels (z×y×x), ${num(l.tomogramMiB, 0)} MiB of float32; run in a ` +
+        `child process (peak RSS is that process's). Read ${num(l.readSeconds, 2)} s (peak RSS after reading ` +
+        `${num(l.rssAfterReadMiB, 0)} MiB), engine set-up ${num(l.createSeconds, 2)} s, pick ${num(l.hierarchical.seconds, 2)} s ` +
+        `(F1 ${num(l.hierarchical.f1)}, ${l.hierarchical.picks} picks).\n`,
+      `The last column leaves out the ${num(l.rssAtStartMiB, 0)} MiB the child held before reading (Node.js and its modules).\n`,
+      table(
+        ['stage', 'seconds', 'peak RSS (MiB)', 'peak RSS / tomogram size', '(peak RSS − start) / tomogram size'],
+        rep.stages.map((s) => [
+          s.name,
+          num(s.seconds, 2),
+          num(s.peakRssMiB, 0),
+          num(s.peakRssMiB / l.tomogramMiB, 2),
+          num((s.peakRssMiB - l.rssAtStartMiB) / l.tomogramMiB, 2),
+        ]),
+      ),
+      `Encoder passes (slices): z ${rep.encoderPasses.z}, y ${rep.encoderPasses.y}, x ${rep.encoderPasses.x}; ` +
+        `segmenter embeddings ${rep.segmenterEmbeddings}; proposals ${rep.proposals}.\n`,
+      `Matching stage: hierarchical ${num(l.hierarchical.matchingSeconds, 3)} s, naive ${num(l.naive.matchingSeconds, 3)} s ` +
+        `(naive / hierarchical ${num(l.naive.matchingSeconds / l.hierarchical.matchingSeconds, 2)}×; F1 ` +
+        `${num(l.hierarchical.f1)} vs ${num(l.naive.f1)}). Peak RSS of the whole child: ${num(l.peakRssMiB, 0)} MiB.\n`,
+    );
+  }
+  if (r.engines) {
+    out.push(
+      '## Engines\n',
+      table(['engine', 'role', 'batch', 'slices / s'], r.engines.map((e) => [e.engine, e.role, String(e.batch), num(e.slicesPerSec, 1)])),
+    );
+  }
+  const io = r.mrcRead;
+  if (io) {
+    out.push(
+      '## MRC reading\n',
+      table(
+        ['file (MB)', 'seconds', 'MB/s', 'peak RSS (MiB)', 'peak RSS / data size'],
+        [[num(io.fileBytes / 1e6, 0), num(io.seconds, 2), num(io.mbPerSec, 0), num(io.peakRssMiB, 0), num(io.rssOverData, 2)]],
+      ),
+      'Read in a fresh process right after writing (warm page cache).\n',
+    );
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,96 @@
+/**
+ * `npm run bench`: measures quality (the paper's protocol on simulated and DeepFinder tomograms),
+ * speed (stages, encoder throughput, hierarchical vs naive matching, a full pick on a large
+ * tomogram) and memory (peak RSS per stage, MRC reading), and writes report.md, report.json and
+ * PNG plots to one folder. Every figure in the report is measured by the run that writes it.
+ *
+ *   npm run bench -- [--out DIR] [--quick] [--only quality|speed|memory|io|engines] [--engine NAME]
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../src/io/atomic.js';
+import type { EngineOptions } from '../src/engines/registry.js';
+import { benchEngines, type EngineBenchRow } from './engines.js';
+import { benchLargePick, type LargeBench } from './large.js';
+import { machineInfo, type MachineInfo } from './machine.js';
+import { benchMrcRead, type MrcReadBench } from './mrc.js';
+import { fullQuality, quickQuality, runQuality, type QualityResult } from './quality.js';
+import { renderReport } from './report.js';
+
+const SECTIONS = ['quality', 'speed', 'memory', 'io', 'engines'] as const;
+type Section = (typeof SECTIONS)[number];
+
+export interface BenchReport {
+  command: string;
+  startedAt: string;
+  seconds: number;
+  quick: boolean;
+  sections: Section[];
+  machine: MachineInfo;
+  engine: EngineOptions;
+  quality?: QualityResult;
+  large?: LargeBench;
+  engines?: EngineBenchRow[];
+  mrcRead?: MrcReadBench;
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('npm run bench --')
+    .description('Benchmark cryosam; writes report.md, report.json and PNG plots to the output folder.')
+    .option('--out <dir>', 'output folder', 'bench-results')
+    .option('--quick', 'a small smoke run: one small preset, one seed, one DeepFinder tomogram, small files')
+    .option('--only <section>', `run one section: ${SECTIONS.join(', ')}`, (v: string) => {
+      if (!(SECTIONS as readonly string[]).includes(v)) throw new InvalidArgumentError(`choose one of ${SECTIONS.join(', ')}`);
+      return v as Section;
+    })
+    .option('--engine <name>', "engine for the pipeline runs ('classical', 'xfeat', SEG+FEAT)", 'classical')
+    .parse(process.argv);
+  const opts = program.opts<{ out: string; quick?: boolean; only?: Section; engine: string }>();
+  const quick = opts.quick === true;
+  const sections: Section[] = opts.only ? [opts.only] : [...SECTIONS];
+  const engine: EngineOptions = { engine: opts.engine };
+  const outDir = path.resolve(opts.out);
+  await fs.mkdir(outDir, { recursive: true });
+  const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+  const started = performance.now();
+  const report: BenchReport = {
+    command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
+    startedAt: new Date().toISOString(),
+    seconds: 0,
+    quick,
+    sections,
+    machine: machineInfo(),
+    engine,
+  };
+  if (sections.includes('quality')) {
+    const settings = quick ? quickQuality(engine, log) : await fullQuality(engine, log);
+    report.quality = await runQuality(settings, outDir);
+  }
+  if (sections.includes('speed') || sections.includes('memory')) {
+    // One child-process pick serves both: its stage times (speed) and stage peak RSS (memory).
+    const preset = quick ? 'easy' : 'large';
+    log(`speed/memory: full single-prompt pick on preset ${preset}`);
+    report.large = await benchLargePick(preset, engine);
+  }
+  if (sections.includes('speed') || sections.includes('engines')) {
+    log('engines: encoder throughput');
+    report.engines = await benchEngines({ quick });
+  }
+  if (sections.includes('memory') || sections.includes('io')) {
+    log('io: MRC read throughput');
+    report.mrcRead = await benchMrcRead({ sizeGiB: quick ? 0.05 : 1 });
+  }
+  report.seconds = (performance.now() - started) / 1000;
+
+  await writeFileAtomic(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeFileAtomic(path.join(outDir, 'report.md'), renderReport(report));
+  log(`wrote ${path.join(outDir, 'report.md')} and report.json in ${report.seconds.toFixed(0)} s`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

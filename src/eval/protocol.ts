@@ -1,0 +1,283 @@
+/**
+ * The CryoSAM paper's evaluation protocol, one function per experiment: annotation ratio (Table 1),
+ * feature extractor, hierarchical vs naive matching, and the number of proposals K.
+ *
+ * Prompts are ground-truth centres of the target class drawn at random (seeded). As in the paper,
+ * scoring excludes nothing: the prompted particles, which the pipeline returns as instances too,
+ * count as true positives like every other pick. Means and standard deviations are over seeds
+ * (sample standard deviation; 0 for a single seed).
+ */
+import { CryosamError } from '../errors.js';
+import type { EngineOptions } from '../engines/registry.js';
+import type { Pick } from '../io/coords/pick.js';
+import { CryoSam } from '../pipeline/cryosam.js';
+import type { PickOptions, PickResult, VoxelPoint } from '../pipeline/types.js';
+import { noProgress, type ProgressCallback } from '../progress.js';
+import type { Volume } from '../volume/volume.js';
+import { Rng } from './simulate/rng.js';
+import { scorePicks } from './score.js';
+
+/** One tomogram and the ground truth of the class to pick. */
+export interface EvalTarget {
+  /** CryoSam normalises its tomogram in place: pass data you do not need unchanged. */
+  tomogram: Volume;
+  /** Particle centres of the target class only, in voxels. */
+  truth: Pick[];
+  /** Match distance in voxels (the particle radius). */
+  radiusVoxels: number;
+}
+
+export interface ProtocolOptions {
+  engine?: EngineOptions;
+  cacheDir?: string | false;
+  /** Pipeline options for every run (experiments override the one they vary). */
+  pickOptions?: PickOptions;
+  /** A CryoSam already created on the target's tomogram, reused and left open (features stay cached). */
+  session?: CryoSam;
+  onProgress?: ProgressCallback;
+}
+
+/** 'one' = a single prompt; a number = that fraction of the target particles (at least one). */
+export type AnnotationRatio = 'one' | number;
+export const PAPER_RATIOS: readonly AnnotationRatio[] = ['one', 0.05, 0.1, 0.3, 0.5, 0.7];
+export const DEFAULT_SEEDS: readonly number[] = [1, 2, 3];
+
+export interface MeanSd {
+  mean: number;
+  sd: number;
+}
+
+export interface RunScore {
+  seed: number;
+  prompts: number;
+  picks: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Wall time of the pick call. */
+  seconds: number;
+  /** Time of the pipeline's matching stage. */
+  matchingSeconds: number;
+}
+
+export interface RunSummary {
+  precision: MeanSd;
+  recall: MeanSd;
+  f1: MeanSd;
+  seconds: MeanSd;
+  matchingSeconds: MeanSd;
+  runs: RunScore[];
+}
+
+/** Number of prompts a ratio asks for, out of n particles. */
+export function promptCount(ratio: AnnotationRatio, n: number): number {
+  if (ratio === 'one') return Math.min(1, n);
+  if (!(ratio > 0 && ratio <= 1)) throw new CryosamError(`annotation ratio must be in (0, 1], got ${ratio}`);
+  return Math.min(n, Math.max(1, Math.round(ratio * n)));
+}
+
+/** Draws prompts (rounded particle centres) without replacement, reproducibly for a seed. */
+export function drawPrompts(truth: readonly Pick[], ratio: AnnotationRatio, seed: number): VoxelPoint[] {
+  const order = truth.map((_, i) => i);
+  const rng = new Rng(seed);
+  const count = promptCount(ratio, truth.length);
+  // Partial Fisher–Yates: the first `count` entries become a uniform random sample.
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rng.uniform() * (order.length - i));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order.slice(0, count).map((i) => ({
+    x: Math.round(truth[i].x),
+    y: Math.round(truth[i].y),
+    z: Math.round(truth[i].z),
+  }));
+}
+
+export function meanSd(values: readonly number[]): MeanSd {
+  if (values.length === 0) return { mean: NaN, sd: NaN };
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const variance =
+    values.length > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, sd: Math.sqrt(variance) };
+}
+
+export interface AnnotationRatioRow extends RunSummary {
+  ratio: AnnotationRatio;
+  prompts: number;
+}
+
+/** Table 1: precision, recall and F1 for each annotation ratio, mean ± sd over seeds. */
+export async function annotationRatio(
+  target: EvalTarget,
+  opts: ProtocolOptions & { ratios?: readonly AnnotationRatio[]; seeds?: readonly number[] } = {},
+): Promise<{ rows: AnnotationRatioRow[] }> {
+  const ratios = opts.ratios ?? PAPER_RATIOS;
+  const seeds = opts.seeds ?? DEFAULT_SEEDS;
+  return withSession(target, opts, async (session) => {
+    const rows: AnnotationRatioRow[] = [];
+    for (const ratio of ratios) {
+      const summary = await runSeeds(session, target, ratio, seeds, opts.pickOptions ?? {});
+      rows.push({ ratio, prompts: promptCount(ratio, target.truth.length), ...summary });
+      report(opts, 'annotation ratio', rows.length, ratios.length);
+    }
+    return { rows };
+  });
+}
+
+export interface FeatureAblationRow {
+  /** Engine name as given (e.g. 'classical', 'xfeat', 'dinov2'). */
+  engine: string;
+  /** Absent when the engine could not be created (e.g. its weights are not installed). */
+  result?: RunSummary;
+  skipped?: string;
+}
+
+/** The feature extractor ablation: the same prompts with each engine (one CryoSam per engine). */
+export async function featureAblation(
+  target: EvalTarget,
+  opts: Omit<ProtocolOptions, 'engine' | 'session'> & {
+    engines: readonly EngineOptions[];
+    ratio?: AnnotationRatio;
+    seeds?: readonly number[];
+  },
+): Promise<{ rows: FeatureAblationRow[] }> {
+  const runEngine = async (engine: EngineOptions): Promise<FeatureAblationRow> => {
+    const name = engine.engine ?? 'default';
+    let session: CryoSam;
+    try {
+      session = await CryoSam.create(target.tomogram, { engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress });
+    } catch (err) {
+      if (!(err instanceof CryosamError)) throw err;
+      return { engine: name, skipped: err.message };
+    }
+    try {
+      return { engine: name, result: await runSeeds(session, target, opts.ratio ?? 'one', opts.seeds ?? DEFAULT_SEEDS, opts.pickOptions ?? {}) };
+    } finally {
+      await session.dispose();
+    }
+  };
+  const rows: FeatureAblationRow[] = [];
+  for (const engine of opts.engines) {
+    rows.push(await runEngine(engine));
+    report(opts, 'feature ablation', rows.length, opts.engines.length);
+  }
+  return { rows };
+}
+
+export interface MatchingAblationRow extends RunSummary {
+  matching: 'hierarchical' | 'naive';
+}
+
+/**
+ * Hierarchical (coarse-to-fine) vs naive (full-resolution) matching: F1 and time of the matching
+ * stage on the same prompts. Features are built before the timed runs so neither mode pays for them.
+ */
+export async function matchingAblation(
+  target: EvalTarget,
+  opts: ProtocolOptions & { ratio?: AnnotationRatio; seeds?: readonly number[] } = {},
+): Promise<{ rows: MatchingAblationRow[]; naiveOverHierarchical: number }> {
+  const seeds = opts.seeds ?? DEFAULT_SEEDS;
+  const ratio = opts.ratio ?? 'one';
+  return withSession(target, opts, async (session) => {
+    await session.pick(drawPrompts(target.truth, ratio, seeds[0]), { ...opts.pickOptions, topK: 0 });
+    const rows: MatchingAblationRow[] = [];
+    for (const matching of ['hierarchical', 'naive'] as const) {
+      rows.push({ matching, ...(await runSeeds(session, target, ratio, seeds, { ...opts.pickOptions, matching })) });
+      report(opts, 'matching ablation', rows.length, 2);
+    }
+    return { rows, naiveOverHierarchical: rows[1].matchingSeconds.mean / rows[0].matchingSeconds.mean };
+  });
+}
+
+export interface ProposalPoint {
+  k: number;
+  picks: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  seconds: number;
+}
+
+/** Precision and recall as the number of proposals K grows (one pipeline run per K, same prompts). */
+export async function proposalCurve(
+  target: EvalTarget,
+  opts: ProtocolOptions & { ks: readonly number[]; ratio?: AnnotationRatio; seed?: number },
+): Promise<{ points: ProposalPoint[] }> {
+  const prompts = drawPrompts(target.truth, opts.ratio ?? 'one', opts.seed ?? DEFAULT_SEEDS[0]);
+  return withSession(target, opts, async (session) => {
+    const points: ProposalPoint[] = [];
+    for (const k of opts.ks) {
+      const { result, seconds } = await timedPick(session, prompts, { ...opts.pickOptions, topK: k });
+      const s = scorePicks(result.picks, target.truth, target.radiusVoxels);
+      points.push({ k, picks: result.picks.length, precision: s.precision, recall: s.recall, f1: s.f1, seconds });
+      report(opts, 'proposal curve', points.length, opts.ks.length);
+    }
+    return { points };
+  });
+}
+
+async function withSession<T>(target: EvalTarget, opts: ProtocolOptions, run: (session: CryoSam) => Promise<T>): Promise<T> {
+  if (opts.session) return run(opts.session);
+  const session = await CryoSam.create(target.tomogram, { engine: opts.engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress });
+  try {
+    return await run(session);
+  } finally {
+    await session.dispose();
+  }
+}
+
+async function runSeeds(
+  session: CryoSam,
+  target: EvalTarget,
+  ratio: AnnotationRatio,
+  seeds: readonly number[],
+  pickOptions: PickOptions,
+): Promise<RunSummary> {
+  if (target.truth.length === 0) throw new CryosamError('the target class has no ground-truth particles to prompt with');
+  const runs: RunScore[] = [];
+  for (const seed of seeds) {
+    const prompts = drawPrompts(target.truth, ratio, seed);
+    const { result, seconds } = await timedPick(session, prompts, pickOptions);
+    const s = scorePicks(result.picks, target.truth, target.radiusVoxels);
+    const matchingSeconds = result.report.stages.find((st) => st.name === 'matching')?.seconds ?? NaN;
+    runs.push({
+      seed,
+      prompts: prompts.length,
+      picks: result.picks.length,
+      tp: s.tp,
+      fp: s.fp,
+      fn: s.fn,
+      precision: s.precision,
+      recall: s.recall,
+      f1: s.f1,
+      seconds,
+      matchingSeconds,
+    });
+  }
+  const of = (key: 'precision' | 'recall' | 'f1' | 'seconds' | 'matchingSeconds') => meanSd(runs.map((r) => r[key]));
+  return {
+    precision: of('precision'),
+    recall: of('recall'),
+    f1: of('f1'),
+    seconds: of('seconds'),
+    matchingSeconds: of('matchingSeconds'),
+    runs,
+  };
+}
+
+async function timedPick(
+  session: CryoSam,
+  prompts: VoxelPoint[],
+  pickOptions: PickOptions,
+): Promise<{ result: PickResult; seconds: number }> {
+  const started = performance.now();
+  const result = await session.pick(prompts, pickOptions);
+  return { result, seconds: (performance.now() - started) / 1000 };
+}
+
+function report(opts: { onProgress?: ProgressCallback }, stage: string, done: number, total: number): void {
+  (opts.onProgress ?? noProgress)({ stage, done, total });
+}

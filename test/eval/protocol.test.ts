@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  annotationRatio,
+  drawPrompts,
+  featureAblation,
+  matchingAblation,
+  meanSd,
+  promptCount,
+  proposalCurve,
+  type EvalTarget,
+} from '../../src/eval/protocol.js';
+import { CryoSam } from '../../src/pipeline/cryosam.js';
+import type { Pick } from '../../src/io/coords/pick.js';
+import { scatter, synthetic } from '../pipeline/synthetic.js';
+
+const shape = [40, 64, 64] as const;
+const particles = scatter(shape, 16, 10, ['sphere'], 3);
+const truth: Pick[] = particles.map((p) => ({ x: p.x, y: p.y, z: p.z }));
+
+/** A fresh tiny tomogram of clearly visible dark spheres (CryoSam normalises its tomogram in place). */
+function target(): EvalTarget {
+  return { tomogram: synthetic(shape, particles, { radius: 4, contrast: 3, seed: 5 }).volume, truth, radiusVoxels: 4 };
+}
+
+test('prompt counts and draws: reproducible per seed, distinct particles, rounded centres', () => {
+  assert.equal(promptCount('one', 40), 1);
+  assert.equal(promptCount(0.05, 40), 2);
+  assert.equal(promptCount(0.3, 3), 1);
+  assert.equal(promptCount(0.01, 10), 1);
+  assert.equal(promptCount(0.7, 0), 0);
+  assert.throws(() => promptCount(1.5, 10), /ratio/);
+  const points: Pick[] = Array.from({ length: 20 }, (_, i) => ({ x: i + 0.4, y: 2 * i, z: 3 }));
+  const a = drawPrompts(points, 0.5, 7);
+  assert.equal(a.length, 10);
+  assert.deepEqual(drawPrompts(points, 0.5, 7), a);
+  assert.notDeepEqual(drawPrompts(points, 0.5, 8), a);
+  assert.equal(new Set(a.map((p) => p.x)).size, 10);
+  for (const p of a) assert.equal(p.y, 2 * p.x);
+  const sd = meanSd([1, 2, 3, 4]);
+  assert.equal(sd.mean, 2.5);
+  assert.ok(Math.abs(sd.sd - Math.sqrt(5 / 3)) < 1e-12);
+  assert.deepEqual(meanSd([0.7]), { mean: 0.7, sd: 0 });
+});
+
+test('annotation ratio, matching and proposal experiments on a tiny synthetic tomogram', async () => {
+  const t = target();
+  const n = truth.length;
+  const session = await CryoSam.create(t.tomogram, { cacheDir: false });
+  try {
+    const { rows } = await annotationRatio(t, { session, ratios: ['one', 0.5], seeds: [1, 2] });
+    assert.deepEqual(rows.map((r) => [r.ratio, r.prompts, r.runs.length]), [['one', 1, 2], [0.5, Math.round(n / 2), 2]]);
+    for (const row of rows) {
+      for (const run of row.runs) {
+        assert.equal(run.tp + run.fn, n);
+        assert.equal(run.tp + run.fp, run.picks);
+        // Prompted particles are part of the result: they are found.
+        assert.ok(run.tp >= run.prompts, `tp ${run.tp} < prompts ${run.prompts}`);
+      }
+      assert.equal(row.f1.mean, (row.runs[0].f1 + row.runs[1].f1) / 2);
+    }
+    // Clear, identical spheres: half of them prompted finds nearly all.
+    assert.ok(rows[1].f1.mean >= 0.8, `F1 at 50% ${rows[1].f1.mean}`);
+
+    const matching = await matchingAblation(t, { session, seeds: [1] });
+    assert.deepEqual(matching.rows.map((r) => r.matching), ['hierarchical', 'naive']);
+    for (const r of matching.rows) assert.ok(r.matchingSeconds.mean > 0 && r.f1.mean > 0);
+    assert.ok(Number.isFinite(matching.naiveOverHierarchical));
+
+    const { points } = await proposalCurve(t, { session, ks: [0, 2, n] });
+    assert.deepEqual(points.map((p) => p.k), [0, 2, n]);
+    // K = 0: only the prompted particle itself.
+    assert.equal(points[0].picks, 1);
+    assert.equal(points[0].recall, 1 / n);
+    for (const p of points) assert.ok(p.picks <= p.k + 1);
+    assert.ok(points[2].recall >= points[0].recall);
+  } finally {
+    await session.dispose();
+  }
+});
+
+test('feature ablation runs each engine and reports the ones that cannot be created', async () => {
+  const { rows } = await featureAblation(target(), {
+    engines: [{ engine: 'classical' }, { engine: 'no-such-model' }],
+    seeds: [1],
+    cacheDir: false,
+  });
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0].engine, 'classical');
+  assert.ok(rows[0].result && rows[0].result.runs.length === 1);
+  assert.equal(rows[1].engine, 'no-such-model');
+  assert.equal(rows[1].result, undefined);
+  assert.match(rows[1].skipped ?? '', /no-such-model/);
+});
