@@ -21,6 +21,7 @@ import { DEFAULT_FEATURE_SLICE_STEP, FeatureVolume, type FeatureBuildStats } fro
 import { equivalentRadius, fromBoxMask, instanceContains, pointInstance } from './instance.js';
 import { DEFAULT_PYRAMID, DEFAULT_SIMILARITY_THRESHOLD, matchFeatures, scorePoints } from './matching.js';
 import { buildQueries } from './query.js';
+import { meanProfile, profileCorrelation, profileGeometry, radialProfile } from './verify.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import type { InstanceMask, PickOptions, PickReport, PickResult, SegmentOptions, StageReport, VoxelPoint } from './types.js';
 
@@ -40,7 +41,16 @@ export const DEFAULT_TOP_K: number | 'auto' = 'auto';
  * synthetic volumes, but kept 1839 of 12229 peaks on a 200×512×512 volume with 400 particles.
  */
 export const AUTO_TOP_K_LIMIT = 512;
-export const DEFAULT_MIN_VOLUME_FRACTION = 0.1;
+/**
+ * Defaults of the verification of segmented proposals (src/pipeline/verify.ts). Chosen on the
+ * simulator presets easy and realistic (several seeds and prompts, bench/quality.ts): a volume
+ * within 0.5–2× the prompts' drops fragments and small proteins without losing targets, and a
+ * profile correlation of 0.95 keeps ≥ 95% of the targets' own correlations.
+ */
+export const DEFAULT_VOLUME_RANGE: [number, number] = [0.5, 2];
+export const DEFAULT_VERIFY_THRESHOLD = -1;
+/** With topK 'auto', segmenting stops after this many proposals in a row were rejected. */
+export const AUTO_STOP_AFTER_REJECTS = 48;
 /** Smallest NMS radius in voxels, whatever the prompted masks' size. */
 const MIN_NMS_RADIUS = 2;
 
@@ -157,7 +167,8 @@ export class CryoSam {
       query: opts.query ?? 'mean',
       featureSliceStep: opts.featureSliceStep ?? DEFAULT_FEATURE_SLICE_STEP,
       nmsRadius: opts.nmsRadius,
-      minVolumeFraction: opts.minVolumeFraction ?? DEFAULT_MIN_VOLUME_FRACTION,
+      volumeRange: opts.volumeRange ?? DEFAULT_VOLUME_RANGE,
+      verifyThreshold: opts.verifyThreshold ?? DEFAULT_VERIFY_THRESHOLD,
       segment: { ...seg, negatives: seg.negatives.length },
     };
     if (typeof resolved.topK === 'number' && !(Number.isInteger(resolved.topK) && resolved.topK >= 0)) {
@@ -189,36 +200,60 @@ export class CryoSam {
     const { volume: fv, stats: featureStats } = await timed('features', () => this.featureVolume(resolved.featureSliceStep));
     const queries = await timed('query', () => buildQueries(fv, prompted, resolved.query));
     const meanVoxels = prompted.reduce((s, inst) => s + inst.voxels, 0) / Math.max(1, prompted.length);
-    const minVoxels = resolved.minVolumeFraction * meanVoxels;
+    const [minVoxels, maxVoxels] = [resolved.volumeRange[0] * meanVoxels, resolved.volumeRange[1] * meanVoxels];
+    const geometry = profileGeometry(equivalentRadius(meanVoxels));
+    const reference = meanProfile(prompted.map((inst) => radialProfile(this.tomogram, inst.centroid, geometry)));
+    for (const inst of prompted) inst.verification = 1;
     const nmsRadius = resolved.nmsRadius ?? Math.max(MIN_NMS_RADIUS, equivalentRadius(meanVoxels));
     const match = await timed('matching', () =>
       matchFeatures(fv, queries, { mode: resolved.matching, pyramid: resolved.pyramid, similarityThreshold: resolved.similarityThreshold, nmsRadius }, this.onProgress),
     );
     const scores = match.peaks.map((p) => p.score);
-    const keep =
-      resolved.topK === 'auto'
-        ? Math.min(AUTO_TOP_K_LIMIT, autoCut(scores, scorePoints(fv, queries, match.grid, prompted.map((inst) => inst.centroid)), resolved.autoCut))
-        : Math.min(resolved.topK, scores.length);
-    const proposals = match.peaks.slice(0, keep);
+    const proposals = match.peaks.slice(0, Math.min(resolved.topK === 'auto' ? AUTO_TOP_K_LIMIT : resolved.topK, scores.length));
 
+    const rejected = { empty: 0, volume: 0, profile: 0, cut: 0 };
     await timed('segment proposals', async () => {
+      let rejectsInARow = 0;
       for (const [i, peak] of proposals.entries()) {
         if (i % 8 === 0) this.onProgress({ stage: 'segmenting', done: i, total: proposals.length });
+        if (resolved.topK === 'auto' && rejectsInARow >= AUTO_STOP_AFTER_REJECTS) break;
         if (instances.some((inst) => instanceContains(inst, peak))) continue;
-        // A proposal the segmenter finds no particle at is not a pick.
         const found = await segmentFromPrompt(this.store, this.shape, peak, seg, instances.length + 1, peak.score, false);
         const inst = found && withoutOverlaps(found, instances);
-        if (inst && inst.voxels >= minVoxels && inst.voxels > 0) instances.push(inst);
+        // A proposal the segmenter finds no particle at, or that is not the same kind of particle, is not a pick.
+        let verdict: 'empty' | 'volume' | 'profile' | undefined;
+        if (!inst || inst.voxels === 0) verdict = 'empty';
+        else if (inst.voxels < minVoxels || inst.voxels > maxVoxels) verdict = 'volume';
+        else {
+          inst.verification = profileCorrelation(radialProfile(this.tomogram, inst.centroid, geometry), reference);
+          if (inst.verification < resolved.verifyThreshold) verdict = 'profile';
+        }
+        if (verdict || !inst) {
+          rejected[verdict ?? 'empty']++;
+          rejectsInARow++;
+          continue;
+        }
+        rejectsInARow = 0;
+        instances.push(inst);
       }
       this.onProgress({ stage: 'segmenting', done: proposals.length, total: proposals.length });
     });
 
+    if (resolved.topK === 'auto') {
+      // Cut the verified proposals' similarity distribution; prompted particles always stay.
+      const found = instances.filter((inst) => !inst.prompted).sort((a, b) => b.score - a.score);
+      const promptScores = scorePoints(fv, queries, match.grid, prompted.map((inst) => inst.centroid));
+      const cut = new Set(found.slice(autoCut(found.map((inst) => inst.score), promptScores, resolved.autoCut)));
+      rejected.cut = cut.size;
+      instances.splice(0, instances.length, ...instances.filter((inst) => !cut.has(inst)));
+    }
     const kept = instances.filter((inst) => inst.voxels > 0);
     const vs = this.tomogram.voxelSize;
     const voxelNm3 = (vs.x * vs.y * vs.z) / 1000;
     const picks = kept.map((inst) => ({
       ...inst.centroid,
       score: inst.score,
+      verification: inst.verification ?? 1,
       instanceId: inst.id,
       voxels: inst.voxels,
       volumeNm3: inst.voxels * voxelNm3,
@@ -231,6 +266,7 @@ export class CryoSam {
       instances: kept.length,
       picks: picks.length,
       cacheHits: { features: featureStats.cacheHits, embeddings: this.store.stats.cacheHits - before.cacheHits },
+      rejected,
       options: { ...resolved, nmsRadius, peaks: match.peaks.length, levels: match.levels, featureBytes: fv.bytes },
     };
     return { picks, instances: kept, report };

@@ -39,14 +39,19 @@ export interface InstanceMask {
   score: number;
   /** True for a user prompt, false for a proposal found by matching. */
   prompted: boolean;
+  /** Radial-profile correlation with the prompted particles (1 for prompts); set by pick(). */
+  verification?: number;
 }
 
 export type QueryMode = 'mean' | 'per-prompt' | 'centre';
 
 export interface PickOptions {
-  /** Number of proposals kept after NMS; 'auto' cuts on the similarity distribution. */
+  /**
+   * Number of proposals (NMS peaks, best first) that are segmented. 'auto' (default) segments peaks
+   * until verification stops accepting them, at most AUTO_TOP_K_LIMIT.
+   */
   topK?: number | 'auto';
-  /** The rule 'auto' uses to cut the peak similarities (see src/pipeline/auto-cut.ts). */
+  /** With topK 'auto': the rule that cuts the verified instances' similarities (default 'anchor'). */
   autoCut?: AutoCutMethod;
   matching?: 'hierarchical' | 'naive';
   /** Downsampling ratios of the feature pyramid, coarse to fine (default [16, 8, 4]). */
@@ -59,8 +64,16 @@ export interface PickOptions {
   featureSliceStep?: number;
   /** NMS neighbourhood radius in voxels; default from the prompted particles' size. */
   nmsRadius?: number;
-  /** Proposals whose segmented volume is below this fraction of the prompted particles' mean volume are dropped as noise (default 0.1). */
-  minVolumeFraction?: number;
+  /**
+   * Segmented proposals whose volume lies outside [lo, hi] × the prompted particles' mean volume
+   * are not the same kind of particle (default [0.5, 2]).
+   */
+  volumeRange?: [number, number];
+  /**
+   * Segmented proposals whose radial density profile correlates less than this with the prompted
+   * particles' mean profile are rejected (default 0.95; -1 disables). See src/pipeline/verify.ts.
+   */
+  verifyThreshold?: number;
   segment?: SegmentOptions;
 }
 
@@ -80,12 +93,14 @@ export interface PickReport {
   instances: number;
   picks: number;
   cacheHits: { features: number; embeddings: number };
+  /** Segmented proposals rejected: no particle found, volume or profile unlike the prompts', or below the automatic cut. */
+  rejected: { empty: number; volume: number; profile: number; cut: number };
   options: Record<string, unknown>;
 }
 
 export interface PickResult {
   /** One pick per instance: centroid in voxels, similarity score, instanceId, and the instance volume. */
-  picks: (Pick & { voxels: number; volumeNm3: number })[];
+  picks: (Pick & { voxels: number; volumeNm3: number; verification: number })[];
   instances: InstanceMask[];
   report: PickReport;
 }

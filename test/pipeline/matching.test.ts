@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AUTO_CUT_METHODS, autoCut } from '../../src/pipeline/auto-cut.js';
+import { ANCHOR_MIN_INSTANCES, AUTO_CUT_METHODS, autoCut } from '../../src/pipeline/auto-cut.js';
 import { FeatureVolume } from '../../src/pipeline/feature-volume.js';
 import { fromBoxMask } from '../../src/pipeline/instance.js';
 import { matchFeatures } from '../../src/pipeline/matching.js';
@@ -25,13 +25,22 @@ test('NMS keeps one peak per neighbourhood, in descending score', () => {
   for (const p of peaks) for (const q of peaks) if (p !== q) assert.ok(Math.hypot(p.x - q.x, p.y - q.y, p.z - q.z) > 3);
 });
 
-test('every auto-cut rule separates a clear two-population score list', () => {
+test('every distribution cut separates a clear two-population score list; none keeps all', () => {
   const rand = rng(5);
   const high = Array.from({ length: 12 }, () => 0.9 + 0.04 * (rand() - 0.5));
   const low = Array.from({ length: 60 }, () => 0.6 + 0.12 * (rand() - 0.5));
   const sorted = [...high, ...low].sort((a, b) => b - a);
-  for (const m of AUTO_CUT_METHODS) assert.equal(autoCut(sorted, [0.91], m), 12, m);
+  for (const m of AUTO_CUT_METHODS) if (m !== 'anchor') assert.equal(autoCut(sorted, [0.91], m), m === 'none' ? sorted.length : 12, m);
   assert.equal(autoCut([0.9, 0.8], [0.9], 'gmm'), 2, 'too few peaks to cut: keep all');
+});
+
+test('the anchor cut keeps a dominant target population and drops a weaker tail, but needs enough instances', () => {
+  const rand = rng(9);
+  const targets = Array.from({ length: 40 }, () => 0.96 + 0.01 * (rand() - 0.5));
+  const tail = Array.from({ length: 15 }, () => 0.9 + 0.02 * (rand() - 0.5));
+  const sorted = [...targets, ...tail].sort((a, b) => b - a);
+  assert.equal(autoCut(sorted, [1], 'anchor'), 40);
+  assert.equal(autoCut(sorted.slice(0, ANCHOR_MIN_INSTANCES - 1), [1], 'anchor'), ANCHOR_MIN_INSTANCES - 1, 'too few to estimate a spread: keep all');
 });
 
 test('hierarchical and naive matching find the same particles on an easy volume', async () => {
