@@ -10,7 +10,6 @@ import {
   featureAblation,
   matchingAblation,
   proposalCurve,
-  PAPER_RATIOS,
   type AnnotationRatio,
   type AnnotationRatioRow,
   type EvalTarget,
@@ -32,6 +31,10 @@ export interface QualitySettings {
   promptSeeds: number[];
   ratios: AnnotationRatio[];
   deepFinderTomograms: number[];
+  /** Prompt draws per DeepFinder class (each class has 3 particles). */
+  deepFinderPromptSeeds: number[];
+  /** Presets whose first seed also runs the ablations (matching, proposals, features). */
+  ablationPresets: string[];
   engine: EngineOptions;
   /** Feature extractors compared in the ablation. */
   ablationEngines: EngineOptions[];
@@ -70,6 +73,8 @@ export function quickQuality(engine: EngineOptions, log: (line: string) => void)
     promptSeeds: [1],
     ratios: ['one', 0.3],
     deepFinderTomograms: [1],
+    deepFinderPromptSeeds: [1],
+    ablationPresets: ['easy'],
     engine,
     ablationEngines: [{ engine: 'classical' }],
     log,
@@ -78,11 +83,16 @@ export function quickQuality(engine: EngineOptions, log: (line: string) => void)
 
 export async function fullQuality(engine: EngineOptions, log: (line: string) => void): Promise<QualitySettings> {
   return {
-    presets: ['easy', 'realistic'],
-    simulationSeeds: [1, 2],
-    promptSeeds: [1, 2, 3],
-    ratios: [...PAPER_RATIOS],
+    // Sized to finish in about half an hour on 2 cores: a realistic-preset pick segments up to 512
+    // proposals (~75 s), so that preset gets one tomogram, 5 prompt draws and the ratios one/10%;
+    // the ablations (naive matching is the slow part) run on the medium preset.
+    presets: ['easy', 'medium', 'realistic'],
+    simulationSeeds: [1],
+    promptSeeds: [1, 2, 3, 4, 5],
+    ratios: ['one', 0.1],
     deepFinderTomograms: [1, 2, 3, 4, 5],
+    deepFinderPromptSeeds: [1, 2],
+    ablationPresets: ['medium'],
     engine,
     ablationEngines: [{ engine: 'classical' }, { engine: 'xfeat' }, ...(await installedDinov2()).map((engine) => ({ engine }))],
     log,
@@ -119,7 +129,7 @@ export async function runQuality(settings: QualitySettings, outDir: string): Pro
             radiusVoxels: cls.radiusVoxels,
             rows,
           });
-          if (index === 0) result.ablations.push(await ablations(`sim-${preset}`, cls.id, target, session, settings, outDir));
+          if (index === 0 && settings.ablationPresets.includes(preset)) result.ablations.push(await ablations(`sim-${preset}`, cls.id, target, session, settings, outDir));
         } finally {
           await session.dispose();
         }
@@ -165,8 +175,8 @@ async function ablations(
   return { dataset, className, features, matching, proposals: points, plot: path.basename(plot) };
 }
 
-/** Each DeepFinder class (3 particles a tomogram) is prompted once and at 30%. */
-const DEEPFINDER_RATIOS: AnnotationRatio[] = ['one', 0.3];
+/** Each DeepFinder class (3 particles a tomogram) is prompted once (30% of 3 particles is also one prompt). */
+const DEEPFINDER_RATIOS: AnnotationRatio[] = ['one'];
 
 /** DeepFinder toy100 tomogram n, every class. */
 async function deepFinder(n: number, settings: QualitySettings): Promise<TargetResult[]> {
@@ -183,7 +193,7 @@ async function deepFinder(n: number, settings: QualitySettings): Promise<TargetR
   try {
     for (const className of classes) {
       const target: EvalTarget = { tomogram, truth: truth.filter((p) => p.className === className), radiusVoxels: radii[className] };
-      const { rows } = await annotationRatio(target, { session, ratios: DEEPFINDER_RATIOS, seeds: settings.promptSeeds });
+      const { rows } = await annotationRatio(target, { session, ratios: DEEPFINDER_RATIOS, seeds: settings.deepFinderPromptSeeds });
       results.push({ dataset: 'deepfinder-toy100', tomogram: `tomo${n}`, className, particles: target.truth.length, radiusVoxels: radii[className], rows });
     }
   } finally {

@@ -38,6 +38,12 @@ function parseNumber(what: string, test: (v: number) => boolean) {
   };
 }
 
+function parseRange(value: string): [number, number] {
+  const parts = value.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 2 || !(parts[0] >= 0 && parts[1] > parts[0])) throw new InvalidArgumentError(`expected LO,HI with 0 ≤ LO < HI, got "${value}"`);
+  return [parts[0], parts[1]];
+}
+
 function parseAxes(value: string): Axis[] {
   if (value === 'zyx') return ['z', 'y', 'x'];
   if (value === 'z') return ['z'];
@@ -198,18 +204,20 @@ export function registerPick(program: Command): void {
     .requiredOption('-o, --output <file>', 'picks to write')
     .option('--format <format>', 'output format: star, relion5, copick, ndjson, csv (default from the file extension, else star)')
     .option('--mask <file>', 'also write a semantic mask (MRC, uint8: 1 = particle)')
-    .option('--top-k <k>', 'proposals kept after NMS: a number (the paper: 512) or auto (default: cut on the similarity distribution, see --auto-cut, at most 512)', (v: string): number | 'auto' => {
+    .option('--top-k <k>', 'proposals (NMS peaks, best first) segmented: a number (the paper: 512) or auto (default: up to 512, stopping after 48 rejected in a row, then the --auto-cut rule on the verified ones)', (v: string): number | 'auto' => {
       if (v === 'auto') return v;
       return parseNumber('expected a non-negative integer or auto', (n) => Number.isInteger(n) && n >= 0)(v);
     })
-    .addOption(new Option('--auto-cut <method>', 'rule of --top-k auto').choices([...AUTO_CUT_METHODS]))
+    .addOption(new Option('--auto-cut <method>', 'rule of --top-k auto on the verified proposals\' similarities (default anchor: within 3 robust spreads of the top half)').choices([...AUTO_CUT_METHODS]))
+    .option('--volume-range <lo,hi>', 'keep proposals whose segmented volume is lo..hi × the prompted particles\' mean volume (default 0.5,2)', parseRange)
+    .option('--verify-threshold <r>', 'reject proposals whose radial density profile correlates less than r with the prompts\' (-1..1; default -1 = off)', parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
     .addOption(new Option('--matching <mode>', 'hierarchical (coarse to fine, default) or naive (every voxel)').choices(['hierarchical', 'naive']))
     .option('--similarity-threshold <x>', 'cosine similarity below which positions are dropped at every level (default 0.5)', parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
     .addOption(new Option('--query <mode>', 'query: mean (masked average over all prompts, default), per-prompt (max over prompts) or centre').choices(['mean', 'per-prompt', 'centre']))
     .option('--feature-step <s>', 'encode every s-th slice along each axis (default 4)', parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
     .option('--nms-radius <r>', 'NMS radius in voxels (default: the prompted particles\' equivalent-sphere radius)', parseNumber('expected a positive number', (v) => v > 0))
     .action(async (tomoFile: string, o: CommonOptions & {
-      output: string; format?: string; mask?: string; topK?: number | 'auto'; autoCut?: AutoCutMethod;
+      output: string; format?: string; mask?: string; topK?: number | 'auto'; autoCut?: AutoCutMethod; volumeRange?: [number, number]; verifyThreshold?: number;
       matching?: 'hierarchical' | 'naive'; similarityThreshold?: number; query?: QueryMode; featureStep?: number; nmsRadius?: number;
     }) => {
       const format = o.format === undefined ? undefined : cliFormat(o.format);
@@ -222,7 +230,8 @@ export function registerPick(program: Command): void {
       try {
         const options: PickOptions = {
           topK: o.topK, autoCut: o.autoCut, matching: o.matching, similarityThreshold: o.similarityThreshold, query: o.query,
-          featureSliceStep: o.featureStep, nmsRadius: o.nmsRadius, segment: segmentOptions(o),
+          featureSliceStep: o.featureStep, nmsRadius: o.nmsRadius, volumeRange: o.volumeRange, verifyThreshold: o.verifyThreshold,
+          segment: segmentOptions(o),
         };
         const result = await sam.pick(prompts, options);
         progress.stop();

@@ -55,11 +55,51 @@ export function percentiles(data: NumericArray, ps: readonly number[], maxSample
     if (Number.isFinite(v)) sample[n++] = v;
   }
   if (n === 0) return ps.map(() => NaN);
-  const sorted = sample.subarray(0, n).sort();
+  // Order statistics by selection, not a full sort: this runs per slice in hot loops.
+  const values = sample.subarray(0, n);
   return ps.map((p) => {
     const pos = (p / 100) * (n - 1);
     const lo = Math.floor(pos);
     const hi = Math.min(n - 1, lo + 1);
-    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    const a = select(values, lo);
+    const b = hi === lo ? a : minFrom(values, hi);
+    return a + (b - a) * (pos - lo);
   });
+}
+
+/**
+ * Rearranges `v` so that v[k] holds the k-th smallest value, smaller ones before it and larger ones
+ * after (Hoare's quickselect with median-of-three pivots); returns v[k].
+ */
+function select(v: Float64Array, k: number): number {
+  let lo = 0, hi = v.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // Median of three as the pivot keeps sorted and constant inputs linear.
+    const a = v[lo], b = v[mid], c = v[hi];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        const t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return v[k];
+}
+
+/** Smallest value at or after index `from` (after select(v, from - 1), the from-th order statistic). */
+function minFrom(v: Float64Array, from: number): number {
+  let m = v[from];
+  for (let i = from + 1; i < v.length; i++) if (v[i] < m) m = v[i];
+  return m;
 }

@@ -72,3 +72,19 @@ function probit(p: number): number {
   const r = t * t;
   return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * t) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
+
+test('percentiles by selection equal those of a full sort, ties and small arrays included', () => {
+  let seed = 1;
+  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const ps = [0, 10, 25, 50, 75, 99.5, 100];
+  for (let t = 0; t < 200; t++) {
+    const n = 1 + Math.floor(rand() * 300);
+    const data = Float32Array.from({ length: n }, () => Math.floor(rand() * 20));
+    const sorted = [...data].sort((a, b) => a - b);
+    const expected = ps.map((p) => {
+      const pos = (p / 100) * (n - 1), lo = Math.floor(pos), hi = Math.min(n - 1, lo + 1);
+      return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    });
+    percentiles(data, ps).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-9, `n=${n} p=${ps[i]}: ${v} vs ${expected[i]}`));
+  }
+});

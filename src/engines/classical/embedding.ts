@@ -10,13 +10,35 @@ import { CryosamError } from '../../errors.js';
 import { gaussianFilter2d } from '../../volume/gaussian.js';
 import { percentiles } from '../../volume/stats.js';
 
+/**
+ * Stored as int8 with one scale per slice (value = code × scale): a quarter of float32, so the
+ * embeddings of every slice of a 200×512×512 tomogram fit in the pipeline's in-memory store. The
+ * scale maps the 99.9th percentile of |contrast| to code 100, so a gold fiducial cannot coarsen the
+ * particles' levels (brighter pixels clip at 127); decoding compares contrasts with fractions of a
+ * particle's core level, which this resolution (1% of the range) does not change.
+ */
 export class ClassicalEmbedding implements SliceEmbedding {
   constructor(
     readonly height: number,
     readonly width: number,
-    /** height × width, row-major, in units of the smoothed slice's noise σ (0 = background). */
-    readonly contrast: Float32Array,
+    /** height × width, row-major, contrast / scale rounded. */
+    readonly codes: Int8Array,
+    /** Noise-σ units per code. */
+    readonly scale: number,
   ) {}
+
+  /** Contrast at a pixel in units of the smoothed slice's noise σ (0 = background). */
+  contrast(i: number): number {
+    return this.codes[i] * this.scale;
+  }
+}
+
+function quantise(height: number, width: number, contrast: Float32Array): ClassicalEmbedding {
+  const [high] = percentiles(Float32Array.from(sampleAbs(contrast, 0)), [99.9]);
+  const scale = high > 0 ? high / 100 : 1;
+  const codes = new Int8Array(contrast.length);
+  for (let i = 0; i < contrast.length; i++) codes[i] = Math.max(-127, Math.min(127, Math.round(contrast[i] / scale)));
+  return new ClassicalEmbedding(height, width, codes, scale);
 }
 
 /** MAD → σ for Gaussian noise. */
@@ -88,7 +110,7 @@ export function embedSlice(slice: Slice2D, sigma: number, backgroundBlock: numbe
   if (!(noise > 0)) noise = 1;
   const inv = 1 / noise;
   for (let i = 0; i < contrast.length; i++) contrast[i] = (contrast[i] - median) * inv;
-  return new ClassicalEmbedding(height, width, contrast);
+  return quantise(height, width, contrast);
 }
 
 /** |x − m| at a fixed stride, at most ~65k values: the MAD needs no more. */
@@ -97,16 +119,17 @@ function* sampleAbs(data: Float32Array, m: number): Generator<number> {
   for (let i = 0; i < data.length; i += step) yield Math.abs(data[i] - m);
 }
 
-const MAGIC = 0x31455343; // "CSE1" little-endian: classical segmenter embedding, version 1
-const HEADER_BYTES = 12;
+const MAGIC = 0x32455343; // "CSE2" little-endian: classical segmenter embedding, version 2 (int8 codes)
+const HEADER_BYTES = 16;
 
 export function serializeEmbedding(e: ClassicalEmbedding): Uint8Array {
-  const bytes = new Uint8Array(HEADER_BYTES + e.contrast.byteLength);
+  const bytes = new Uint8Array(HEADER_BYTES + e.codes.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, e.height, true);
   view.setUint32(8, e.width, true);
-  for (let i = 0; i < e.contrast.length; i++) view.setFloat32(HEADER_BYTES + 4 * i, e.contrast[i], true);
+  view.setFloat32(12, e.scale, true);
+  bytes.set(new Uint8Array(e.codes.buffer, e.codes.byteOffset, e.codes.length), HEADER_BYTES);
   return bytes;
 }
 
@@ -117,10 +140,9 @@ export function deserializeEmbedding(bytes: Uint8Array): ClassicalEmbedding {
   }
   const height = view.getUint32(4, true);
   const width = view.getUint32(8, true);
-  if (bytes.byteLength !== HEADER_BYTES + 4 * height * width) {
+  if (bytes.byteLength !== HEADER_BYTES + height * width) {
     throw new CryosamError(`classical-segmenter embedding of ${height}×${width} has ${bytes.byteLength} bytes (truncated?)`);
   }
-  const contrast = new Float32Array(height * width);
-  for (let i = 0; i < contrast.length; i++) contrast[i] = view.getFloat32(HEADER_BYTES + 4 * i, true);
-  return new ClassicalEmbedding(height, width, contrast);
+  const codes = Int8Array.from(bytes.subarray(HEADER_BYTES), (b) => (b << 24) >> 24);
+  return new ClassicalEmbedding(height, width, codes, view.getFloat32(12, true));
 }

@@ -233,14 +233,14 @@ function particleLevels(e: ClassicalEmbedding, seeds: Point[], prior: Prior | un
   const values: number[] = [];
   if (prior) {
     for (let r = prior.r0; r <= prior.r1; r++) {
-      for (let c = prior.c0; c <= prior.c1; c++) if (prior.at(r, c) > 0) values.push(e.contrast[r * e.width + c]);
+      for (let c = prior.c0; c <= prior.c1; c++) if (prior.at(r, c) > 0) values.push(e.contrast(r * e.width + c));
     }
   }
   if (values.length === 0) {
     for (const s of seeds) {
       for (let r = Math.max(0, s.row - CORE_RADIUS); r <= Math.min(e.height - 1, s.row + CORE_RADIUS); r++) {
         for (let c = Math.max(0, s.col - CORE_RADIUS); c <= Math.min(e.width - 1, s.col + CORE_RADIUS); c++) {
-          if ((r - s.row) ** 2 + (c - s.col) ** 2 <= CORE_RADIUS * CORE_RADIUS) values.push(e.contrast[r * e.width + c]);
+          if ((r - s.row) ** 2 + (c - s.col) ** 2 <= CORE_RADIUS * CORE_RADIUS) values.push(e.contrast(r * e.width + c));
         }
       }
     }
@@ -314,7 +314,7 @@ class DecodeWindow {
     for (let r = 0; r < this.h; r++) {
       const src = (this.row0 + r) * e.width + this.col0;
       for (let c = 0; c < this.w; c++) {
-        this.f[r * this.w + c] = sign * e.contrast[src + c];
+        this.f[r * this.w + c] = sign * e.contrast(src + c);
         if (prior && prior.at(this.row0 + r, this.col0 + c) <= -prior.margin) this.allowed[r * this.w + c] = 0;
       }
     }
