@@ -132,5 +132,16 @@ export function renderReport(r: BenchReport): string {
       'Read in a fresh process right after writing (warm page cache).\n',
     );
   }
+  const v = r.viewer;
+  if (v) {
+    out.push(
+      '## Viewer\n',
+      table(
+        ['tomogram (voxels)', 'file (MB)', 'open (s)', 'XY step (ms)', 'XZ step (ms)', 'YZ step (ms)', 'worst YZ step (ms)'],
+        [[v.shape.join('×'), num(v.fileBytes / 1e6, 0), num(v.openSeconds, 2), num(v.sliceMs.z, 0), num(v.sliceMs.y, 0), num(v.sliceMs.x, 0), num(v.sliceMaxMs.x, 0)]],
+      ),
+      'Open: server start until the first full-resolution XY slice arrived. Steps: median over consecutive slices, through HTTP.\n',
+    );
+  }
   return out.join('\n') + '\n';
 }

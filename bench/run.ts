@@ -17,8 +17,9 @@ import { machineInfo, type MachineInfo } from './machine.js';
 import { benchMrcRead, type MrcReadBench } from './mrc.js';
 import { fullQuality, quickQuality, runQuality, type QualityResult } from './quality.js';
 import { renderReport } from './report.js';
+import { benchViewer, type ViewerBench } from './viewer.js';
 
-const SECTIONS = ['quality', 'speed', 'memory', 'io', 'engines'] as const;
+const SECTIONS = ['quality', 'speed', 'memory', 'io', 'engines', 'viewer'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchReport {
@@ -33,6 +34,7 @@ export interface BenchReport {
   large?: LargeBench;
   engines?: EngineBenchRow[];
   mrcRead?: MrcReadBench;
+  viewer?: ViewerBench;
 }
 
 async function main(): Promise<void> {
@@ -82,6 +84,10 @@ async function main(): Promise<void> {
   if (sections.includes('memory') || sections.includes('io')) {
     log('io: MRC read throughput');
     report.mrcRead = await benchMrcRead({ sizeGiB: quick ? 0.05 : 1 });
+  }
+  if (sections.includes('viewer')) {
+    log('viewer: open and slice stepping on a large tomogram');
+    report.viewer = await benchViewer(quick ? [64, 256, 256] : undefined);
   }
   report.seconds = (performance.now() - started) / 1000;
 
