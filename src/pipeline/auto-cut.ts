@@ -4,7 +4,8 @@
  * unlike the prompts', and then cuts the similarity distribution of the remaining instances (the
  * prompted ones are never cut). Rules, kept side by side so they can be compared by measurement
  * (bench/quality.ts):
- * - 'anchor' (default): the top half of the instances is taken as the target population; its
+ * - 'anchor' (default): the top half of the instances (with the prompts' own similarities) is
+ *   taken as the target population; its
  *   median and robust spread (MAD) on the −log(1 − s) scale, which spreads similarities near 1, set
  *   the cut at ANCHOR_K spreads below the median. Needs ANCHOR_MIN_INSTANCES instances to estimate a
  *   spread; with fewer, all are kept;
@@ -14,7 +15,7 @@
  *   under the highest component;
  * - 'relative': keep scores at least `RELATIVE_FRACTION` of the prompts' own similarity;
  * - 'gap': cut at the widest gap between consecutive sorted scores in the upper half of their range.
- * Measured on the simulator presets (easy, realistic; several seeds and prompts), 'anchor' gave the
+ * Measured on the simulator presets (easy, medium, realistic; several seeds and prompts), 'anchor' gave the
  * best F1; otsu, gmm and gap split off single outliers because the similarities of targets and
  * same-size look-alikes form one skewed distribution rather than a mixture.
  */
@@ -173,7 +174,9 @@ export function autoCut(sorted: readonly number[], promptScores: readonly number
   if (sorted.length < 3) return sorted.length;
   switch (method) {
     case 'anchor':
-      return countAbove(sorted, anchorThreshold(sorted));
+      // The prompts' own similarities belong to the target population: with many prompts, few
+      // targets are left to find and the top half of the found ones alone would be background.
+      return countAbove(sorted, anchorThreshold([...sorted, ...promptScores].sort((a, b) => b - a)));
     case 'none':
       return sorted.length;
     case 'otsu':

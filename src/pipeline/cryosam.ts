@@ -54,6 +54,10 @@ export const AUTO_STOP_AFTER_REJECTS = 48;
 /** Smallest NMS radius in voxels, whatever the prompted masks' size. */
 const MIN_NMS_RADIUS = 2;
 
+function distance(a: VoxelPoint, b: VoxelPoint): number {
+  return Math.hypot(a.x - b.x, a.y - b.y, a.z - b.z);
+}
+
 /** Throws unless p lies inside the tomogram (voxel centres at integers, so [-0.5, n - 0.5)). */
 export function checkPromptInside(p: VoxelPoint, shape: Shape3, what = 'prompt'): void {
   const [nz, ny, nx] = shape;
@@ -217,7 +221,8 @@ export class CryoSam {
       for (const [i, peak] of proposals.entries()) {
         if (i % 8 === 0) this.onProgress({ stage: 'segmenting', done: i, total: proposals.length });
         if (resolved.topK === 'auto' && rejectsInARow >= AUTO_STOP_AFTER_REJECTS) break;
-        if (instances.some((inst) => instanceContains(inst, peak))) continue;
+        // A proposal inside, or within one particle radius of, a found particle is that particle again.
+        if (instances.some((inst) => instanceContains(inst, peak) || distance(inst.centroid, peak) < nmsRadius)) continue;
         const found = await segmentFromPrompt(this.store, this.shape, peak, seg, instances.length + 1, peak.score, false);
         const inst = found && withoutOverlaps(found, instances);
         // A proposal the segmenter finds no particle at, or that is not the same kind of particle, is not a pick.

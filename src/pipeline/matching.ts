@@ -66,12 +66,21 @@ export function scoreCells(fv: FeatureVolume, queries: Float32Array[], g: LevelG
   return out;
 }
 
-/** Similarity of the level cell that holds each point (e.g. the prompts' own similarity). */
+/**
+ * Similarity of each point as an NMS peak would report it: the best cell of the 3×3×3 level cells
+ * around the cell that holds the point (e.g. the prompts' own similarity, comparable with peaks).
+ */
 export function scorePoints(fv: FeatureVolume, queries: Float32Array[], g: LevelGrid, points: VoxelPoint[]): number[] {
   const [gz, gy, gx] = g.dims;
   const idx = (v: number, n: number) => Math.min(n - 1, Math.max(0, Math.floor(Math.round(v) / g.ratio)));
-  const cells = Int32Array.from(points, (p) => (idx(p.z, gz) * gy + idx(p.y, gy)) * gx + idx(p.x, gx));
-  return Array.from(scoreCells(fv, queries, g, cells));
+  return points.map((p) => {
+    const cz = idx(p.z, gz), cy = idx(p.y, gy), cx = idx(p.x, gx);
+    const cells: number[] = [];
+    for (let z = Math.max(0, cz - 1); z <= Math.min(gz - 1, cz + 1); z++)
+      for (let y = Math.max(0, cy - 1); y <= Math.min(gy - 1, cy + 1); y++)
+        for (let x = Math.max(0, cx - 1); x <= Math.min(gx - 1, cx + 1); x++) cells.push((z * gy + y) * gx + x);
+    return Math.max(...scoreCells(fv, queries, g, Int32Array.from(cells)));
+  });
 }
 
 /** 3×3×3 dilation of a cell mask. */

@@ -39,8 +39,12 @@ test('the anchor cut keeps a dominant target population and drops a weaker tail,
   const targets = Array.from({ length: 40 }, () => 0.96 + 0.01 * (rand() - 0.5));
   const tail = Array.from({ length: 15 }, () => 0.9 + 0.02 * (rand() - 0.5));
   const sorted = [...targets, ...tail].sort((a, b) => b - a);
-  assert.equal(autoCut(sorted, [1], 'anchor'), 40);
-  assert.equal(autoCut(sorted.slice(0, ANCHOR_MIN_INSTANCES - 1), [1], 'anchor'), ANCHOR_MIN_INSTANCES - 1, 'too few to estimate a spread: keep all');
+  assert.equal(autoCut(sorted, [0.96], 'anchor'), 40);
+  const few = sorted.slice(0, ANCHOR_MIN_INSTANCES - 2);
+  assert.equal(autoCut(few, [0.96], 'anchor'), few.length, 'too few (found and prompted) to estimate a spread: keep all');
+  // With many prompts, few targets are left to find: the prompts' similarities anchor the cut.
+  const left = [...targets.slice(0, 4), ...tail].sort((a, b) => b - a);
+  assert.equal(autoCut(left, targets.slice(4), 'anchor'), 4);
 });
 
 test('hierarchical and naive matching find the same particles on an easy volume', async () => {
