@@ -15,7 +15,7 @@ import type { PickOptions, PickResult, VoxelPoint } from '../pipeline/types.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import type { Volume } from '../volume/volume.js';
 import { Rng } from './simulate/rng.js';
-import { scorePicks } from './score.js';
+import { scorePicks, type PickScore } from './score.js';
 
 /** One tomogram and the ground truth of the class to pick. */
 export interface EvalTarget {
@@ -47,16 +47,10 @@ export interface MeanSd {
   sd: number;
 }
 
-export interface RunScore {
+export interface RunScore extends Omit<PickScore, 'meanDistance' | 'matches'> {
   seed: number;
   prompts: number;
   picks: number;
-  tp: number;
-  fp: number;
-  fn: number;
-  precision: number;
-  recall: number;
-  f1: number;
   /** Wall time of the pick call. */
   seconds: number;
   /** Time of the pipeline's matching stage. */
