@@ -12,6 +12,7 @@ import type { FeatureExtractor, PromptableSegmenter } from '../engines/types.js'
 import { CryosamError } from '../errors.js';
 import { cacheDir as defaultCacheDir } from '../paths.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
+import { intensityStats } from '../engines/onnx/intensity.js';
 import { normalizeRobust } from '../volume/normalize.js';
 import type { Axis, Shape3, Volume } from '../volume/volume.js';
 import { autoCut, DEFAULT_AUTO_CUT } from './auto-cut.js';
@@ -130,6 +131,13 @@ export class CryoSam {
       const engines = await createEngines(opts.engine);
       ({ segmenter, features } = engines);
       dispose = () => engines.dispose();
+    }
+    if (segmenter.setVolumeStats || features.setVolumeStats) {
+      // One intensity scaling for every slice, as the CryoSAM reference normalises DINOv2 input by
+      // the tomogram's mean/std: a particle keeps its grey level on every slice it crosses.
+      const stats = intensityStats(tomogram.data);
+      segmenter.setVolumeStats?.(stats);
+      features.setVolumeStats?.(stats);
     }
     const cache = opts.cacheDir === false ? undefined : new DiskCache(opts.cacheDir ?? defaultCacheDir(), opts.cacheLimitBytes ?? DEFAULT_CACHE_LIMIT_BYTES);
     return new CryoSam(tomogram, segmenter, features, dispose, cache, hash, opts.onProgress ?? noProgress);

@@ -24,8 +24,13 @@ test('the pipeline runs end to end with ONNX segmenter and feature models from a
   const { volume } = synthetic(shape, [prompt], { radius: 4, contrast: 3, seed: 1 });
   const sam = await CryoSam.create(volume, { engine: { engine: 'tiny-sam+tiny-dino', modelsDir, threads: 1 }, cacheDir: path.join(modelsDir, 'cache') });
   try {
-    const ids = sam.engineIdentities() as { segmenter: { name: string; weightsSha256?: string }; features: { name: string } };
+    const ids = sam.engineIdentities() as {
+      segmenter: { name: string; weightsSha256?: string };
+      features: { name: string; params: { intensity: unknown } };
+    };
     assert.ok(ids.segmenter.weightsSha256, 'ONNX engines identify their weights');
+    // CryoSam hands the tomogram's intensity statistics to the engines (one scaling for all slices).
+    assert.equal(typeof ids.features.params.intensity, 'object', 'volume statistics, not per-slice ones');
     const result = await sam.pick([prompt], { topK: 4, featureSliceStep: 4, pyramid: [8, 4] });
     assert.ok(result.report.segmenterEmbeddings > 0);
     assert.deepEqual(result.report.encoderPasses, { z: 4, y: 6, x: 6 });
