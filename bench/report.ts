@@ -21,11 +21,12 @@ function ratioTable(targets: TargetResult[]): string {
       meanSd(r.precision),
       meanSd(r.recall),
       meanSd(r.f1),
+      num(Math.min(...r.runs.map((run) => run.f1)), 3),
       num(r.seconds.mean, 1),
     ]),
   );
   return table(
-    ['dataset', 'tomogram', 'class', 'particles', 'radius (vox)', 'ratio', 'prompts', 'precision', 'recall', 'F1', 's / run'],
+    ['dataset', 'tomogram', 'class', 'particles', 'radius (vox)', 'ratio', 'prompts', 'precision', 'recall', 'F1', 'worst F1', 's / run'],
     rows,
   );
 }
