@@ -10,6 +10,7 @@
  */
 
 import type { IntensityStats } from '../types.js';
+import { percentiles, volumeStats } from '../../volume/stats.js';
 
 export type { IntensityStats };
 
@@ -18,30 +19,12 @@ const PERCENTILE_SAMPLES = 1 << 20;
 export const LOW_PERCENTILE = 0.5;
 export const HIGH_PERCENTILE = 99.5;
 
-/** Mean, standard deviation and 0.5/99.5 percentiles (sorted sample: robust to any outlier). */
-export function intensityStats(data: ArrayLike<number>): IntensityStats {
-  const n = data.length;
-  if (n === 0) return { mean: 0, std: 1, low: 0, high: 1 };
-  let sum = 0;
-  let sumSq = 0;
-  for (let i = 0; i < n; i++) {
-    const v = data[i];
-    sum += v;
-    sumSq += v * v;
-  }
-  const mean = sum / n;
-  const std = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
-  const step = Math.max(1, Math.floor(n / PERCENTILE_SAMPLES));
-  const sample = new Float32Array(Math.ceil(n / step));
-  for (let i = 0, k = 0; i < n; i += step, k++) sample[k] = data[i];
-  sample.sort();
-  const at = (p: number) => {
-    const pos = (p / 100) * (sample.length - 1);
-    const lo = Math.floor(pos);
-    const hi = Math.min(sample.length - 1, lo + 1);
-    return sample[lo] + (sample[hi] - sample[lo]) * (pos - lo);
-  };
-  return { mean, std, low: at(LOW_PERCENTILE), high: at(HIGH_PERCENTILE) };
+/** Mean, standard deviation and 0.5/99.5 percentiles (of a strided sample: robust to any outlier). */
+export function intensityStats(data: Float32Array): IntensityStats {
+  if (data.length === 0) return { mean: 0, std: 1, low: 0, high: 1 };
+  const { mean, rms } = volumeStats(data);
+  const [low, high] = percentiles(data, [LOW_PERCENTILE, HIGH_PERCENTILE], PERCENTILE_SAMPLES);
+  return { mean, std: rms, low, high };
 }
 
 /** Maps [low, high] linearly to [0, 255], clipping outside (a constant image maps to mid-grey). */
