@@ -215,9 +215,10 @@ export class CryoSam {
     const queries = await timed('query', () => buildQueries(fv, prompted, resolved.query));
     const meanVoxels = prompted.reduce((s, inst) => s + inst.voxels, 0) / Math.max(1, prompted.length);
     const [minVoxels, maxVoxels] = [resolved.volumeRange[0] * meanVoxels, resolved.volumeRange[1] * meanVoxels];
+    // The radial-profile check costs a pass over each proposal's neighbourhood: only when asked for.
     const geometry = profileGeometry(equivalentRadius(meanVoxels));
-    const reference = meanProfile(prompted.map((inst) => radialProfile(this.tomogram, inst.centroid, geometry)));
-    for (const inst of prompted) inst.verification = 1;
+    const reference = resolved.verifyThreshold > -1 ? meanProfile(prompted.map((inst) => radialProfile(this.tomogram, inst.centroid, geometry))) : undefined;
+    if (reference) for (const inst of prompted) inst.verification = 1;
     const nmsRadius = resolved.nmsRadius ?? Math.max(MIN_NMS_RADIUS, equivalentRadius(meanVoxels));
     const match = await timed('matching', () =>
       matchFeatures(fv, queries, { mode: resolved.matching, pyramid: resolved.pyramid, similarityThreshold: resolved.similarityThreshold, nmsRadius }, this.onProgress),
@@ -239,7 +240,7 @@ export class CryoSam {
         let verdict: 'empty' | 'volume' | 'profile' | undefined;
         if (!inst || inst.voxels === 0) verdict = 'empty';
         else if (inst.voxels < minVoxels || inst.voxels > maxVoxels) verdict = 'volume';
-        else {
+        else if (reference) {
           inst.verification = profileCorrelation(radialProfile(this.tomogram, inst.centroid, geometry), reference);
           if (inst.verification < resolved.verifyThreshold) verdict = 'profile';
         }
@@ -268,7 +269,7 @@ export class CryoSam {
     const picks = kept.map((inst) => ({
       ...inst.centroid,
       score: inst.score,
-      verification: inst.verification ?? 1,
+      verification: inst.verification,
       instanceId: inst.id,
       voxels: inst.voxels,
       volumeNm3: inst.voxels * voxelNm3,

@@ -16,15 +16,21 @@ export interface EmbeddingStats {
   cacheHits: number;
 }
 
+interface Held {
+  embedding: SliceEmbedding;
+  /** Its serialised size: what it holds in memory, to within a header. */
+  bytes: number;
+}
+
 export class EmbeddingStore {
   readonly stats: EmbeddingStats = { embedded: 0, cacheHits: 0 };
-  private readonly lru = new Map<string, SliceEmbedding>();
-  private readonly pending = new Map<string, Promise<SliceEmbedding>>();
-  private maxEntries = Infinity;
+  private readonly lru = new Map<string, Held>();
+  private readonly pending = new Map<string, Promise<Held>>();
+  private heldBytes = 0;
 
   /**
    * @param keyPrefix identifies tomogram content and segmenter identity; the slice's axis and index are appended.
-   * @param memoryBytes bound on the embeddings held in memory (estimated from the first one's serialised size).
+   * @param memoryBytes bound on the bytes of the embeddings held in memory.
    */
   constructor(
     private readonly tomogram: Volume,
@@ -45,52 +51,52 @@ export class EmbeddingStore {
     if (hit) {
       this.lru.delete(id);
       this.lru.set(id, hit);
-      return hit;
+      return hit.embedding;
     }
     let p = this.pending.get(id);
     if (!p) {
       p = this.load(axis, index).finally(() => this.pending.delete(id));
       this.pending.set(id, p);
     }
-    const emb = await p;
-    this.remember(id, emb);
-    return emb;
+    const held = await p;
+    this.remember(id, held);
+    return held.embedding;
   }
 
-  private async load(axis: Axis, index: number): Promise<SliceEmbedding> {
+  private async load(axis: Axis, index: number): Promise<Held> {
     const key = cacheKey(this.keyPrefix, 'embedding', axis, String(index));
     const bytes = await this.cache?.get(key);
     if (bytes) {
       try {
-        const emb = this.segmenter.deserializeEmbedding(bytes);
+        const embedding = this.segmenter.deserializeEmbedding(bytes);
         this.stats.cacheHits++;
-        this.sizeFrom(bytes.byteLength);
-        return emb;
+        return { embedding, bytes: bytes.byteLength };
       } catch {
         // A corrupt or stale entry is recomputed and overwritten below.
       }
     }
-    const [emb] = await this.segmenter.embed([extractSlice(this.tomogram, axis, index)]);
+    const [embedding] = await this.segmenter.embed([extractSlice(this.tomogram, axis, index)]);
     this.stats.embedded++;
-    if (this.cache || this.maxEntries === Infinity) {
-      const ser = this.segmenter.serializeEmbedding(emb);
-      this.sizeFrom(ser.byteLength);
-      if (this.cache) await this.cache.put(key, ser);
+    // Serialising measures the embedding's size (engines' embeddings scale differently with the
+    // slice: SAM's are fixed, the classical ones follow the slice area); it is cheap next to embedding.
+    const serialised = this.segmenter.serializeEmbedding(embedding);
+    if (this.cache) await this.cache.put(key, serialised);
+    return { embedding, bytes: serialised.byteLength };
+  }
+
+  private remember(id: string, held: Held): void {
+    const old = this.lru.get(id);
+    if (old) {
+      this.lru.delete(id);
+      this.heldBytes -= old.bytes;
     }
-    return emb;
-  }
-
-  private sizeFrom(bytesPerEmbedding: number): void {
-    if (this.maxEntries === Infinity) this.maxEntries = Math.max(8, Math.floor(this.memoryBytes / Math.max(1, bytesPerEmbedding)));
-  }
-
-  private remember(id: string, emb: SliceEmbedding): void {
-    this.lru.delete(id);
-    this.lru.set(id, emb);
-    while (this.lru.size > this.maxEntries) {
-      const oldest = this.lru.keys().next().value;
-      if (oldest === undefined) break;
+    this.lru.set(id, held);
+    this.heldBytes += held.bytes;
+    // Always keep the newest, however large: the walk needs it now.
+    while (this.heldBytes > this.memoryBytes && this.lru.size > 1) {
+      const [oldest, entry] = this.lru.entries().next().value as [string, Held];
       this.lru.delete(oldest);
+      this.heldBytes -= entry.bytes;
     }
   }
 }

@@ -39,7 +39,7 @@ export interface InstanceMask {
   score: number;
   /** True for a user prompt, false for a proposal found by matching. */
   prompted: boolean;
-  /** Radial-profile correlation with the prompted particles (1 for prompts); set by pick(). */
+  /** Radial-profile correlation with the prompted particles (1 for prompts); set by pick() when verifyThreshold > -1. */
   verification?: number;
 }
 
@@ -100,7 +100,7 @@ export interface PickReport {
 
 export interface PickResult {
   /** One pick per instance: centroid in voxels, similarity score, instanceId, and the instance volume. */
-  picks: (Pick & { voxels: number; volumeNm3: number; verification: number })[];
+  picks: (Pick & { voxels: number; volumeNm3: number; verification?: number })[];
   instances: InstanceMask[];
   report: PickReport;
 }
