@@ -2,6 +2,7 @@
  * Voxel-wise segmentation scores and label-volume statistics. Everything streams over the typed
  * arrays of the volumes (no copies), so tomogram-sized label maps are fine.
  */
+import { equivalentRadius } from '../pipeline/instance.js';
 import { CryosamError } from '../errors.js';
 import type { Shape3 } from '../volume/volume.js';
 
@@ -106,10 +107,6 @@ export function labelRegions(labels: ArrayLike<number>, shape: Shape3): LabelReg
   return regions;
 }
 
-/** Radius in voxels of the sphere holding this many voxels. */
-export function equivalentSphereRadius(voxels: number): number {
-  return Math.cbrt((3 * voxels) / (4 * Math.PI));
-}
 
 /**
  * Particle radius of each label, in voxels: the median equivalent-sphere radius of its connected
@@ -121,7 +118,7 @@ export function estimateClassRadii(labels: ArrayLike<number>, shape: Shape3): Re
   for (const r of labelRegions(labels, shape)) {
     let list = byLabel.get(r.label);
     if (!list) byLabel.set(r.label, (list = []));
-    list.push(equivalentSphereRadius(r.voxels));
+    list.push(equivalentRadius(r.voxels));
   }
   const radii: Record<string, number> = {};
   for (const [label, list] of [...byLabel].sort((a, b) => a[0] - b[0])) {

@@ -1,10 +1,10 @@
+import { equivalentRadius } from '../../src/pipeline/instance.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   segmentationScore,
   labelRegions,
   estimateClassRadii,
-  equivalentSphereRadius,
 } from '../../src/eval/segmentation.js';
 
 test('dice and IoU on a small mask', () => {
@@ -53,6 +53,6 @@ test('connected regions and equivalent-sphere radii per label', () => {
   assert.deepEqual(regions[1].centroid, { x: 4, y: 3, z: 3 });
   const radii = estimateClassRadii(labels, shape);
   assert.deepEqual(Object.keys(radii), ['1', '2']);
-  assert.ok(Math.abs(radii['1'] - (equivalentSphereRadius(8) + equivalentSphereRadius(1)) / 2) < 1e-12);
-  assert.ok(Math.abs(equivalentSphereRadius((4 / 3) * Math.PI * 125) - 5) < 1e-12);
+  assert.ok(Math.abs(radii['1'] - (equivalentRadius(8) + equivalentRadius(1)) / 2) < 1e-12);
+  assert.ok(Math.abs(equivalentRadius((4 / 3) * Math.PI * 125) - 5) < 1e-12);
 });
