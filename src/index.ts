@@ -10,7 +10,7 @@ export { sharedDir, modelsDir, cacheDir } from './paths.js';
 export {
   CryoSam, DEFAULT_TOP_K, AUTO_TOP_K_LIMIT, AUTO_STOP_AFTER_REJECTS, DEFAULT_VOLUME_RANGE, DEFAULT_VERIFY_THRESHOLD, checkPromptInside, type CryoSamOptions,
 } from './pipeline/cryosam.js';
-export { radialProfile, profileCorrelation, profileGeometry, meanProfile } from './pipeline/verify.js';
+export { shapeSignature, signatureCorrelation, signatureGeometry, meanSignature, densityCentre, contrastPolarity } from './pipeline/verify.js';
 export { instancesToLabels, instancesToSemantic } from './pipeline/labels.js';
 export { DiskCache, DEFAULT_CACHE_LIMIT_BYTES, tomogramHash, type CacheInfo } from './pipeline/cache.js';
 export { AUTO_CUT_METHODS, DEFAULT_AUTO_CUT, autoCut, type AutoCutMethod } from './pipeline/auto-cut.js';

@@ -15,14 +15,14 @@ import { noProgress, type ProgressCallback } from '../progress.js';
 import { intensityStats } from '../engines/onnx/intensity.js';
 import { normalizeRobust } from '../volume/normalize.js';
 import type { Axis, Shape3, Volume } from '../volume/volume.js';
-import { autoCut, DEFAULT_AUTO_CUT } from './auto-cut.js';
+import { autoCut, combinedEvidence, DEFAULT_AUTO_CUT } from './auto-cut.js';
 import { cacheKey, DiskCache, identityKey, tomogramHash, DEFAULT_CACHE_LIMIT_BYTES } from './cache.js';
 import { EmbeddingStore } from './embedding-store.js';
 import { DEFAULT_FEATURE_SLICE_STEP, FeatureVolume, type FeatureBuildStats } from './feature-volume.js';
 import { equivalentRadius, fromBoxMask, instanceContains, pointInstance } from './instance.js';
 import { DEFAULT_PYRAMID, DEFAULT_SIMILARITY_THRESHOLD, matchFeatures, scorePoints } from './matching.js';
 import { buildQueries } from './query.js';
-import { meanProfile, profileCorrelation, profileGeometry, radialProfile } from './verify.js';
+import { contrastPolarity, densityCentre, meanSignature, shapeSignature, signatureCorrelation, signatureGeometry } from './verify.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import type { InstanceMask, PickOptions, PickReport, PickResult, SegmentOptions, StageReport, VoxelPoint } from './types.js';
 
@@ -215,10 +215,16 @@ export class CryoSam {
     const queries = await timed('query', () => buildQueries(fv, prompted, resolved.query));
     const meanVoxels = prompted.reduce((s, inst) => s + inst.voxels, 0) / Math.max(1, prompted.length);
     const [minVoxels, maxVoxels] = [resolved.volumeRange[0] * meanVoxels, resolved.volumeRange[1] * meanVoxels];
-    // The radial-profile check costs a pass over each proposal's neighbourhood: only when asked for.
-    const geometry = profileGeometry(equivalentRadius(meanVoxels));
-    const reference = resolved.verifyThreshold > -1 ? meanProfile(prompted.map((inst) => radialProfile(this.tomogram, inst.centroid, geometry))) : undefined;
-    if (reference) for (const inst of prompted) inst.verification = 1;
+    // Shape signatures about each particle's density centre: one per instance, computed when needed.
+    const geometry = signatureGeometry(equivalentRadius(meanVoxels));
+    const polarity = contrastPolarity(this.tomogram, prompted);
+    const signatures = new Map<InstanceMask, Float64Array>();
+    const signatureOf = (inst: InstanceMask): Float64Array => {
+      let sig = signatures.get(inst);
+      if (!sig) signatures.set(inst, (sig = shapeSignature(this.tomogram, densityCentre(this.tomogram, inst.centroid, geometry, polarity), geometry)));
+      return sig;
+    };
+    const reference = resolved.verifyThreshold > -1 ? meanSignature(prompted.map(signatureOf)) : undefined;
     const nmsRadius = resolved.nmsRadius ?? Math.max(MIN_NMS_RADIUS, equivalentRadius(meanVoxels));
     const match = await timed('matching', () =>
       matchFeatures(fv, queries, { mode: resolved.matching, pyramid: resolved.pyramid, similarityThreshold: resolved.similarityThreshold, nmsRadius }, this.onProgress),
@@ -226,7 +232,7 @@ export class CryoSam {
     const scores = match.peaks.map((p) => p.score);
     const proposals = match.peaks.slice(0, Math.min(resolved.topK === 'auto' ? AUTO_TOP_K_LIMIT : resolved.topK, scores.length));
 
-    const rejected = { empty: 0, volume: 0, profile: 0, cut: 0 };
+    const rejected = { empty: 0, volume: 0, shape: 0, cut: 0 };
     await timed('segment proposals', async () => {
       let rejectsInARow = 0;
       for (const [i, peak] of proposals.entries()) {
@@ -237,12 +243,12 @@ export class CryoSam {
         const found = await segmentFromPrompt(this.store, this.shape, peak, seg, instances.length + 1, peak.score, false);
         const inst = found && withoutOverlaps(found, instances);
         // A proposal the segmenter finds no particle at, or that is not the same kind of particle, is not a pick.
-        let verdict: 'empty' | 'volume' | 'profile' | undefined;
+        let verdict: 'empty' | 'volume' | 'shape' | undefined;
         if (!inst || inst.voxels === 0) verdict = 'empty';
         else if (inst.voxels < minVoxels || inst.voxels > maxVoxels) verdict = 'volume';
         else if (reference) {
-          inst.verification = profileCorrelation(radialProfile(this.tomogram, inst.centroid, geometry), reference);
-          if (inst.verification < resolved.verifyThreshold) verdict = 'profile';
+          inst.verification = signatureCorrelation(signatureOf(inst), reference);
+          if (inst.verification < resolved.verifyThreshold) verdict = 'shape';
         }
         if (verdict || !inst) {
           rejected[verdict ?? 'empty']++;
@@ -256,10 +262,19 @@ export class CryoSam {
     });
 
     if (resolved.topK === 'auto') {
-      // Cut the verified proposals' similarity distribution; prompted particles always stay.
+      // Cut the verified proposals; prompted particles always stay.
       const found = instances.filter((inst) => !inst.prompted).sort((a, b) => b.score - a.score);
+      let evidence = found.map((inst) => inst.score);
+      if (resolved.autoCut === 'shape' && found.length > 0) {
+        // The target's signature: the prompts' and the better half of the found particles' (by
+        // similarity, mostly targets), so that one noisy prompt does not define the shape alone.
+        const target = meanSignature([...prompted, ...found.slice(0, Math.ceil(found.length / 2))].map(signatureOf));
+        for (const inst of [...prompted, ...found]) inst.verification = signatureCorrelation(signatureOf(inst), target);
+        evidence = combinedEvidence(evidence, found.map((inst) => inst.verification ?? -1));
+      }
+      const order = found.map((inst, i) => ({ inst, e: evidence[i] })).sort((a, b) => b.e - a.e);
       const promptScores = scorePoints(fv, queries, match.grid, prompted.map((inst) => inst.centroid));
-      const cut = new Set(found.slice(autoCut(found.map((inst) => inst.score), promptScores, resolved.autoCut)));
+      const cut = new Set(order.slice(autoCut(order.map((o) => o.e), promptScores, resolved.autoCut)).map((o) => o.inst));
       rejected.cut = cut.size;
       instances.splice(0, instances.length, ...instances.filter((inst) => !cut.has(inst)));
     }

@@ -39,7 +39,7 @@ export interface InstanceMask {
   score: number;
   /** True for a user prompt, false for a proposal found by matching. */
   prompted: boolean;
-  /** Radial-profile correlation with the prompted particles (1 for prompts); set by pick() when verifyThreshold > -1. */
+  /** Shape-signature correlation with the target's signature (src/pipeline/verify.ts); set by pick() with autoCut 'shape' or a verifyThreshold. */
   verification?: number;
 }
 
@@ -70,8 +70,9 @@ export interface PickOptions {
    */
   volumeRange?: [number, number];
   /**
-   * Segmented proposals whose radial density profile correlates less than this with the prompted
-   * particles' mean profile are rejected (default 0.95; -1 disables). See src/pipeline/verify.ts.
+   * Segmented proposals whose shape signature correlates less than this with the prompted
+   * particles' mean signature are rejected at once (default -1: off; the 'shape' auto cut weighs the
+   * signature instead of thresholding it). See src/pipeline/verify.ts.
    */
   verifyThreshold?: number;
   segment?: SegmentOptions;
@@ -93,8 +94,8 @@ export interface PickReport {
   instances: number;
   picks: number;
   cacheHits: { features: number; embeddings: number };
-  /** Segmented proposals rejected: no particle found, volume or profile unlike the prompts', or below the automatic cut. */
-  rejected: { empty: number; volume: number; profile: number; cut: number };
+  /** Segmented proposals rejected: no particle found, volume or shape unlike the prompts', or below the automatic cut. */
+  rejected: { empty: number; volume: number; shape: number; cut: number };
   options: Record<string, unknown>;
 }
 

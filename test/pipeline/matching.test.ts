@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ANCHOR_MIN_INSTANCES, AUTO_CUT_METHODS, autoCut } from '../../src/pipeline/auto-cut.js';
+import { MIN_CUT_INSTANCES, AUTO_CUT_METHODS, autoCut } from '../../src/pipeline/auto-cut.js';
 import { FeatureVolume } from '../../src/pipeline/feature-volume.js';
 import { fromBoxMask } from '../../src/pipeline/instance.js';
 import { matchFeatures } from '../../src/pipeline/matching.js';
@@ -45,7 +45,7 @@ test('the anchor cut keeps a target population above a tail of look-alikes, and 
   const keptTargets = kept.filter((s) => targets.includes(s)).length;
   assert.ok(keptTargets >= 21, `targets kept: ${keptTargets} of 24`);
   assert.ok(kept.length - keptTargets <= 2, `look-alikes kept: ${kept.length - keptTargets}`);
-  const few = sorted.slice(0, ANCHOR_MIN_INSTANCES - 2);
+  const few = sorted.slice(0, MIN_CUT_INSTANCES - 2);
   assert.equal(autoCut(few, [0.96], 'anchor'), few.length, 'too few (found and prompted) to estimate a spread: keep all');
   // With many prompts, few targets are left to find: the prompts' similarities anchor the cut.
   const left = [...targets.slice(0, 4), ...tail].sort((a, b) => b - a);
