@@ -37,6 +37,8 @@ export interface LargePickResult {
   /** Peak RSS of the bare child before reading: Node.js and the loaded modules. */
   rssAtStartMiB: number;
   rssAfterReadMiB: number;
+  /** Peak RSS once the tomogram is normalised and the engines are loaded. */
+  rssAfterCreateMiB: number;
   createSeconds: number;
   hierarchical: LargePickRun & { report: PickReport };
   naive: LargePickRun;
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
   };
   const cryosam = await CryoSam.create(tomogram, { engine: input.engine, cacheDir: false, onProgress });
   const createSeconds = (performance.now() - t) / 1000;
+  const rssAfterCreateMiB = peakRssMiB();
   const run = async (matching: 'hierarchical' | 'naive') => {
     const started = performance.now();
     const result = await cryosam.pick([input.prompt], { matching });
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
     readSeconds,
     rssAtStartMiB,
     rssAfterReadMiB,
+    rssAfterCreateMiB,
     createSeconds,
     hierarchical: { ...hierarchical.summary, report: hierarchical.report },
     naive: naive.summary,

@@ -9,7 +9,6 @@ import { modelsDir as defaultModelsDir } from '../paths.js';
 import { ClassicalFeatures } from './classical/features.js';
 import { ClassicalSegmenter } from './classical/segmenter.js';
 import { readManifest } from './models/manifest.js';
-import { openFeaturesFolder, openSegmenterFolder, openXFeat } from './onnx/open-model.js';
 import type { Device } from './onnx/session.js';
 import type { EngineIdentity, FeatureExtractor, PromptableSegmenter } from './types.js';
 
@@ -62,13 +61,15 @@ export async function createEngines(opts: EngineOptions = {}): Promise<Engines> 
   const dir = opts.modelsDir ?? defaultModelsDir();
   const exec = { device: opts.device, threads: opts.threads, batchSize: opts.batchSize };
   const names = await parseEngineName(opts.engine ?? DEFAULT_ENGINE, dir);
+  // The ONNX runtime (a native library of tens of MiB) is loaded only when an ONNX engine is asked for.
+  const onnx = () => import('./onnx/open-model.js');
   const segmenter: PromptableSegmenter =
-    names.segmenter === 'classical' ? new ClassicalSegmenter() : await openSegmenterFolder(path.join(dir, names.segmenter), exec);
+    names.segmenter === 'classical' ? new ClassicalSegmenter() : await (await onnx()).openSegmenterFolder(path.join(dir, names.segmenter), exec);
   let features: FeatureExtractor;
   try {
     if (names.features === 'classical') features = new ClassicalFeatures();
-    else if (names.features === 'xfeat') features = await openXFeat(dir, exec);
-    else features = await openFeaturesFolder(path.join(dir, names.features), exec);
+    else if (names.features === 'xfeat') features = await (await onnx()).openXFeat(dir, exec);
+    else features = await (await onnx()).openFeaturesFolder(path.join(dir, names.features), exec);
   } catch (err) {
     await segmenter.dispose();
     throw err;

@@ -51,6 +51,8 @@ export interface LowResLogits {
 export interface SliceEmbedding {
   readonly height: number;
   readonly width: number;
+  /** Bytes it holds in memory, where the engine knows them (else the embedding store serialises it to measure). */
+  readonly byteLength?: number;
 }
 
 export interface SegmentRequest {

@@ -4,6 +4,12 @@
  * concatenated feature of a voxel is sampled on demand (bilinear within a slice, linear across
  * encoded slices). Grid cells are L2-normalised per axis so that each axis weighs the same in the
  * concatenation.
+ *
+ * Cells are held as int8 codes with one scale per cell (value = code × scale, the cell's largest
+ * |value| at code 127): a quarter of float32, so the grids of a 200×512×512 tomogram take 0.26× its
+ * float32 size instead of 0.84× (DINOv2's 384 channels: 0.37× instead of 1.5×). On unit-length cells
+ * the rounding moves a cosine similarity by about 1e-3, far below the 0.5 similarity threshold's
+ * margin and the spread of particles' similarities.
  */
 import type { FeatureExtractor, FeatureGrid, Slice2D } from '../engines/types.js';
 import type { ProgressCallback } from '../progress.js';
@@ -28,8 +34,10 @@ export interface AxisGrids {
   channels: number;
   /** Slice pixels per grid cell. */
   stride: number;
-  /** count × height × width × channels, channel-last. */
-  data: Float32Array;
+  /** count × height × width × channels, channel-last: int8 codes. */
+  codes: Int8Array;
+  /** count × height × width: value of code 1 in each cell. */
+  scales: Float32Array;
 }
 
 export interface FeatureBuildStats {
@@ -58,7 +66,7 @@ export class FeatureVolume {
 
   /** Bytes held by the grids. */
   get bytes(): number {
-    return this.axes.reduce((s, a) => s + a.data.byteLength, 0);
+    return this.axes.reduce((s, a) => s + a.codes.byteLength + a.scales.byteLength, 0);
   }
 
   /**
@@ -112,13 +120,15 @@ export class FeatureVolume {
       const t0 = Math.floor(t), r0 = Math.floor(r), c0 = Math.floor(c);
       const t1 = Math.min(t0 + 1, g.count - 1), r1 = Math.min(r0 + 1, g.height - 1), c1 = Math.min(c0 + 1, g.width - 1);
       const ft = t - t0, fr = r - r0, fc = c - c0;
-      const C = g.channels, d = g.data;
+      const C = g.channels, d = g.codes;
       for (let k = 0; k < 8; k++) {
         const ti = k & 4 ? t1 : t0, ri = k & 2 ? r1 : r0, ci = k & 1 ? c1 : c0;
         const w = weight * (k & 4 ? ft : 1 - ft) * (k & 2 ? fr : 1 - fr) * (k & 1 ? fc : 1 - fc);
         if (w === 0) continue;
-        const off = ((ti * g.height + ri) * g.width + ci) * C;
-        for (let ch = 0; ch < C; ch++) out[base + ch] += w * d[off + ch];
+        const cell = (ti * g.height + ri) * g.width + ci;
+        const ws = w * g.scales[cell];
+        const off = cell * C;
+        for (let ch = 0; ch < C; ch++) out[base + ch] += ws * d[off + ch];
       }
     }
   }
@@ -160,7 +170,8 @@ async function encodeAxis(tomogram: Volume, extractor: FeatureExtractor, axis: A
       const f = out[b];
       grids ??= {
         axis, offset, step, count, height: f.height, width: f.width, channels: f.channels, stride: f.stride,
-        data: new Float32Array(count * f.height * f.width * f.channels),
+        codes: new Int8Array(count * f.height * f.width * f.channels),
+        scales: new Float32Array(count * f.height * f.width),
       };
       storeNormalised(grids, k0 + b, f);
     }
@@ -175,21 +186,33 @@ function storeNormalised(g: AxisGrids, k: number, f: FeatureGrid): void {
     throw new CryosamError(`feature extractor returned grids of varying size along ${g.axis}`);
   }
   const C = f.channels, cells = f.height * f.width;
-  const base = k * cells * C;
   for (let i = 0; i < cells; i++) {
-    let s = 0;
-    for (let ch = 0; ch < C; ch++) s += f.data[i * C + ch] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let ch = 0; ch < C; ch++) g.data[base + i * C + ch] = f.data[i * C + ch] * inv;
+    let s = 0, max = 0;
+    for (let ch = 0; ch < C; ch++) {
+      const v = f.data[i * C + ch];
+      s += v * v;
+      max = Math.max(max, Math.abs(v));
+    }
+    // Unit length, then the largest |value| at code 127: scale = max / (|f| · 127).
+    const cell = k * cells + i;
+    const scale = s > 0 ? max / (Math.sqrt(s) * 127) : 0;
+    g.scales[cell] = scale;
+    const inv = scale > 0 ? 1 / (scale * Math.sqrt(s)) : 0;
+    for (let ch = 0; ch < C; ch++) g.codes[cell * C + ch] = Math.round(f.data[i * C + ch] * inv);
   }
 }
 
-const HEADER_INTS = 7;
+/** "CSF2" little-endian: feature grids, version 2 (int8 codes + per-cell scales); older entries are rebuilt. */
+const MAGIC = 0x32465343;
+const HEADER_INTS = 8;
 
 function serializeAxisGrids(g: AxisGrids): Uint8Array {
-  const out = new Uint8Array(HEADER_INTS * 4 + g.data.byteLength);
-  new Int32Array(out.buffer, 0, HEADER_INTS).set([g.offset, g.step, g.count, g.height, g.width, g.channels, g.stride]);
-  out.set(new Uint8Array(g.data.buffer, g.data.byteOffset, g.data.byteLength), HEADER_INTS * 4);
+  const scalesAt = HEADER_INTS * 4;
+  const codesAt = scalesAt + g.scales.byteLength;
+  const out = new Uint8Array(codesAt + g.codes.byteLength);
+  new Int32Array(out.buffer, 0, HEADER_INTS).set([MAGIC, g.offset, g.step, g.count, g.height, g.width, g.channels, g.stride]);
+  out.set(new Uint8Array(g.scales.buffer, g.scales.byteOffset, g.scales.byteLength), scalesAt);
+  out.set(new Uint8Array(g.codes.buffer, g.codes.byteOffset, g.codes.byteLength), codesAt);
   return out;
 }
 
@@ -197,9 +220,12 @@ function deserializeAxisGrids(bytes: Uint8Array, axis: Axis): AxisGrids | undefi
   if (bytes.byteLength < HEADER_INTS * 4) return undefined;
   // Copy into an aligned buffer: file reads may start at any byte offset.
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  const [offset, step, count, height, width, channels, stride] = new Int32Array(aligned.buffer, aligned.byteOffset, HEADER_INTS);
-  const n = count * height * width * channels;
-  if (aligned.byteLength !== HEADER_INTS * 4 + n * 4) return undefined;
-  const data = new Float32Array(aligned.buffer, aligned.byteOffset + HEADER_INTS * 4, n);
-  return { axis, offset, step, count, height, width, channels, stride, data };
+  const [magic, offset, step, count, height, width, channels, stride] = new Int32Array(aligned.buffer, aligned.byteOffset, HEADER_INTS);
+  if (magic !== MAGIC) return undefined;
+  const cells = count * height * width;
+  const scalesAt = aligned.byteOffset + HEADER_INTS * 4;
+  if (aligned.byteLength !== HEADER_INTS * 4 + cells * 4 + cells * channels) return undefined;
+  const scales = new Float32Array(aligned.buffer, scalesAt, cells);
+  const codes = new Int8Array(aligned.buffer, scalesAt + cells * 4, cells * channels);
+  return { axis, offset, step, count, height, width, channels, stride, codes, scales };
 }

@@ -11,6 +11,12 @@ import { voxelCount, type Volume } from './volume.js';
 /** Contiguous elements filtered together: long enough for fast inner loops, small enough for cache. */
 const CHUNK = 256;
 
+/**
+ * The padded block buffer, reused across calls (filtering is synchronous): slices are filtered by
+ * the thousand per pick, and a fresh buffer each time left megabytes of garbage per slice.
+ */
+let blockBuffer = new Float32Array(0);
+
 /** Normalised Gaussian kernel of radius ceil(truncate·σ); σ = 0 gives the identity [1]. */
 export function gaussianKernel(sigma: number, truncate = 3): Float32Array {
   if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new CryosamError(`Gaussian σ must be ≥ 0 (got ${sigma})`);
@@ -34,7 +40,8 @@ export function convolveLines(src: Float32Array, dst: Float32Array, layout: Line
   const r = (kernel.length - 1) >> 1;
   const w0 = kernel[r];
   const chunk = Math.min(inner, CHUNK);
-  const buf = new Float32Array((n + 2 * r) * chunk);
+  if (blockBuffer.length < (n + 2 * r) * chunk) blockBuffer = new Float32Array((n + 2 * r) * chunk);
+  const buf = blockBuffer;
   for (let o = 0; o < outer; o++) {
     const base = o * n * inner;
     for (let j0 = 0; j0 < inner; j0 += chunk) {

@@ -48,7 +48,7 @@ export function percentiles(data: NumericArray, ps: readonly number[], maxSample
   const step = Math.max(1, Math.ceil(data.length / maxSamples));
   // Centre the sampled positions within each stride so a trend along the array is not biased.
   const start = Math.floor((step - 1) / 2);
-  const sample = new Float64Array(Math.ceil((data.length - start) / step));
+  const sample = sampleBuffer(Math.ceil((data.length - start) / step));
   let n = 0;
   for (let i = start; i < data.length; i += step) {
     const v = data[i];
@@ -65,6 +65,14 @@ export function percentiles(data: NumericArray, ps: readonly number[], maxSample
     const b = hi === lo ? a : minFrom(values, hi);
     return a + (b - a) * (pos - lo);
   });
+}
+
+/** Samples of up to this many values reuse one buffer (percentiles run per slice and per block, synchronously). */
+const REUSED_SAMPLES = 1 << 16;
+const reusedSample = new Float64Array(REUSED_SAMPLES);
+
+function sampleBuffer(n: number): Float64Array {
+  return n <= REUSED_SAMPLES ? reusedSample.subarray(0, n) : new Float64Array(n);
 }
 
 /**

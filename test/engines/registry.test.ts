@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { CryosamError } from '../../src/errors.js';
 import { createEngines, describeEngineNames, parseEngineName } from '../../src/engines/registry.js';
 import { writeTinyDino, writeTinySam } from '../helpers/onnx-models.js';
@@ -38,6 +40,22 @@ describe('engine registry', () => {
     } finally {
       await engines.dispose();
     }
+  });
+
+  it('loads the ONNX runtime only when an ONNX engine is asked for', async () => {
+    // In a fresh process: this one has loaded it for the other tests. The loader flags (tsx) go along.
+    const loaders = process.execArgv.flatMap((a, i, all) => (a === '--import' ? [a, all[i + 1]] : a.startsWith('--import=') ? [a] : []));
+    const script = `
+      import { createRequire } from 'node:module';
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('onnxruntime-node'));
+      const { createEngines } = await import(${JSON.stringify(import.meta.resolve('../../src/engines/registry.js'))});
+      const engines = await createEngines({ modelsDir: ${JSON.stringify(modelsDir)} });
+      const classical = loaded();
+      await engines.dispose();
+      await import(${JSON.stringify(import.meta.resolve('../../src/engines/onnx/open-model.js'))});
+      process.stdout.write(JSON.stringify({ classical, onnx: loaded() }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, [...loaders, '--input-type=module', '-e', script]);
+    assert.deepEqual(JSON.parse(stdout), { classical: false, onnx: true });
   });
 
   it('opens model folders on both sides and XFeat by name', async () => {

@@ -27,6 +27,10 @@ export class ClassicalEmbedding implements SliceEmbedding {
     readonly scale: number,
   ) {}
 
+  get byteLength(): number {
+    return this.codes.byteLength;
+  }
+
   /** Contrast at a pixel in units of the smoothed slice's noise σ (0 = background). */
   contrast(i: number): number {
     return this.codes[i] * this.scale;
@@ -34,7 +38,7 @@ export class ClassicalEmbedding implements SliceEmbedding {
 }
 
 function quantise(height: number, width: number, contrast: Float32Array): ClassicalEmbedding {
-  const [high] = percentiles(Float32Array.from(sampleAbs(contrast, 0)), [99.9]);
+  const [high] = percentiles(sampleAbs(contrast, 0), [99.9]);
   const scale = high > 0 ? high / 100 : 1;
   const codes = new Int8Array(contrast.length);
   for (let i = 0; i < contrast.length; i++) codes[i] = Math.max(-127, Math.min(127, Math.round(contrast[i] / scale)));
@@ -104,7 +108,7 @@ export function embedSlice(slice: Slice2D, sigma: number, backgroundBlock: numbe
     }
   }
   const [q1, median, q3] = percentiles(contrast, [25, 50, 75], 65536);
-  let noise = MAD_PER_SIGMA * percentiles(Float32Array.from(sampleAbs(contrast, median)), [50])[0];
+  let noise = MAD_PER_SIGMA * percentiles(sampleAbs(contrast, median), [50])[0];
   // A constant or binary-like slice has no spread about its median; fall back to the IQR, then to 1.
   if (!(noise > 0)) noise = (q3 - q1) / 1.349;
   if (!(noise > 0)) noise = 1;
@@ -114,9 +118,11 @@ export function embedSlice(slice: Slice2D, sigma: number, backgroundBlock: numbe
 }
 
 /** |x − m| at a fixed stride, at most ~65k values: the MAD needs no more. */
-function* sampleAbs(data: Float32Array, m: number): Generator<number> {
+function sampleAbs(data: Float32Array, m: number): Float32Array {
   const step = Math.max(1, Math.floor(data.length / 65536));
-  for (let i = 0; i < data.length; i += step) yield Math.abs(data[i] - m);
+  const out = new Float32Array(Math.ceil(data.length / step));
+  for (let i = 0, k = 0; i < data.length; i += step) out[k++] = Math.abs(data[i] - m);
+  return out;
 }
 
 const MAGIC = 0x32455343; // "CSE2" little-endian: classical segmenter embedding, version 2 (int8 codes)

@@ -81,6 +81,7 @@ export class SamImageEncoder {
         out.push({
           height: s.height,
           width: s.width,
+          byteLength: perSlice * 4,
           data: data.slice(i * perSlice, (i + 1) * perSlice),
           dims: embDims,
           geometry: geometries[i],

@@ -95,7 +95,7 @@ export class SamSegmenter implements PromptableSegmenter {
     }
     const data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = view.getFloat32(offset + i * 4, true);
-    const embedding: SamEmbedding = { height, width, dims, data, geometry: frameGeometry(height, width, side) };
+    const embedding: SamEmbedding = { height, width, byteLength: data.byteLength, dims, data, geometry: frameGeometry(height, width, side) };
     return embedding;
   }
 
