@@ -15,7 +15,7 @@ import { noProgress, type ProgressCallback } from '../progress.js';
 import { intensityStats } from '../engines/onnx/intensity.js';
 import { normalizeRobust } from '../volume/normalize.js';
 import type { Axis, Shape3, Volume } from '../volume/volume.js';
-import { autoCut, combinedEvidence, DEFAULT_AUTO_CUT } from './auto-cut.js';
+import { autoCut, combinedEvidence, DEFAULT_AUTO_CUT, fisherZ } from './auto-cut.js';
 import { cacheKey, DiskCache, identityKey, tomogramHash, DEFAULT_CACHE_LIMIT_BYTES } from './cache.js';
 import { EmbeddingStore } from './embedding-store.js';
 import { DEFAULT_FEATURE_SLICE_STEP, FeatureVolume, type FeatureBuildStats } from './feature-volume.js';
@@ -23,6 +23,7 @@ import { equivalentRadius, fromBoxMask, instanceContains, pointInstance } from '
 import { DEFAULT_PYRAMID, DEFAULT_SIMILARITY_THRESHOLD, matchFeatures, scorePoints } from './matching.js';
 import { buildQueries } from './query.js';
 import { contrastPolarity, densityCentre, meanSignature, shapeSignature, signatureCorrelation, signatureGeometry } from './verify.js';
+import { selfTemplateScores } from './self-template.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import type { InstanceMask, PickOptions, PickReport, PickResult, SegmentOptions, StageReport, VoxelPoint } from './types.js';
 
@@ -262,21 +263,29 @@ export class CryoSam {
     });
 
     if (resolved.topK === 'auto') {
-      // Cut the verified proposals; prompted particles always stay.
-      const found = instances.filter((inst) => !inst.prompted).sort((a, b) => b.score - a.score);
-      let evidence = found.map((inst) => inst.score);
-      if (resolved.autoCut === 'shape' && found.length > 0) {
-        // The target's signature: the prompts' and the better half of the found particles' (by
-        // similarity, mostly targets), so that one noisy prompt does not define the shape alone.
-        const target = meanSignature([...prompted, ...found.slice(0, Math.ceil(found.length / 2))].map(signatureOf));
-        for (const inst of [...prompted, ...found]) inst.verification = signatureCorrelation(signatureOf(inst), target);
-        evidence = combinedEvidence(evidence, found.map((inst) => inst.verification ?? -1));
-      }
-      const order = found.map((inst, i) => ({ inst, e: evidence[i] })).sort((a, b) => b.e - a.e);
-      const promptScores = scorePoints(fv, queries, match.grid, prompted.map((inst) => inst.centroid));
-      const cut = new Set(order.slice(autoCut(order.map((o) => o.e), promptScores, resolved.autoCut)).map((o) => o.inst));
-      rejected.cut = cut.size;
-      instances.splice(0, instances.length, ...instances.filter((inst) => !cut.has(inst)));
+      await timed('verify and cut', () => {
+        // Cut the verified proposals; prompted particles always stay.
+        const found = instances.filter((inst) => !inst.prompted).sort((a, b) => b.score - a.score);
+        let evidence = found.map((inst) => inst.score);
+        if (resolved.autoCut === 'template' && found.length > 0) {
+          const all = [...prompted, ...found];
+          const centres = all.map((inst) => densityCentre(this.tomogram, inst.centroid, geometry, polarity));
+          const ncc = selfTemplateScores(this.tomogram, centres, prompted.length, equivalentRadius(meanVoxels));
+          all.forEach((inst, i) => (inst.verification = ncc[i]));
+          evidence = found.map((inst) => fisherZ(inst.verification ?? -1));
+        } else if (resolved.autoCut === 'shape' && found.length > 0) {
+          // The target's signature: the prompts' and the better half of the found particles' (by
+          // similarity, mostly targets), so that one noisy prompt does not define the shape alone.
+          const target = meanSignature([...prompted, ...found.slice(0, Math.ceil(found.length / 2))].map(signatureOf));
+          for (const inst of [...prompted, ...found]) inst.verification = signatureCorrelation(signatureOf(inst), target);
+          evidence = combinedEvidence(evidence, found.map((inst) => inst.verification ?? -1));
+        }
+        const order = found.map((inst, i) => ({ inst, e: evidence[i] })).sort((a, b) => b.e - a.e);
+        const promptScores = scorePoints(fv, queries, match.grid, prompted.map((inst) => inst.centroid));
+        const cut = new Set(order.slice(autoCut(order.map((o) => o.e), promptScores, resolved.autoCut)).map((o) => o.inst));
+        rejected.cut = cut.size;
+        instances.splice(0, instances.length, ...instances.filter((inst) => !cut.has(inst)));
+      });
     }
     const kept = instances.filter((inst) => inst.voxels > 0);
     const vs = this.tomogram.voxelSize;

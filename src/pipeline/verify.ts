@@ -18,6 +18,7 @@
  *
  * The checks read the tomogram, not an engine's features, so they work with any engine.
  */
+import { sampleTrilinear as sample } from '../volume/interpolate.js';
 import type { Volume } from '../volume/volume.js';
 import type { InstanceMask, VoxelPoint } from './types.js';
 
@@ -37,19 +38,25 @@ export interface SignatureGeometry {
   harmonics: Float64Array;
 }
 
-/** Shell layout and harmonic tables for particles of equivalent-sphere radius `equivalentRadius` (voxels). */
-export function signatureGeometry(equivalentRadius: number): SignatureGeometry {
-  const outer = Math.max(3, SIGNATURE_EXTENT * equivalentRadius);
-  const radii = new Float64Array(SIGNATURE_SHELLS).map((_, k) => ((k + 1) * outer) / SIGNATURE_SHELLS);
-  const directions = new Float64Array(3 * DIRECTIONS);
+/** n near-uniform, deterministic unit directions (z, y, x) on the sphere: the Fibonacci lattice. */
+export function fibonacciSphere(n: number): Float64Array {
+  const directions = new Float64Array(3 * n);
   const golden = Math.PI * (3 - Math.sqrt(5));
-  for (let i = 0; i < DIRECTIONS; i++) {
-    const z = 1 - (2 * i + 1) / DIRECTIONS;
+  for (let i = 0; i < n; i++) {
+    const z = 1 - (2 * i + 1) / n;
     const rho = Math.sqrt(1 - z * z);
     directions[3 * i] = z;
     directions[3 * i + 1] = rho * Math.sin(i * golden);
     directions[3 * i + 2] = rho * Math.cos(i * golden);
   }
+  return directions;
+}
+
+/** Shell layout and harmonic tables for particles of equivalent-sphere radius `equivalentRadius` (voxels). */
+export function signatureGeometry(equivalentRadius: number): SignatureGeometry {
+  const outer = Math.max(3, SIGNATURE_EXTENT * equivalentRadius);
+  const radii = new Float64Array(SIGNATURE_SHELLS).map((_, k) => ((k + 1) * outer) / SIGNATURE_SHELLS);
+  const directions = fibonacciSphere(DIRECTIONS);
   const rows = (MAX_DEGREE + 1) ** 2;
   const harmonics = new Float64Array(rows * DIRECTIONS);
   const weight = (4 * Math.PI) / DIRECTIONS;
@@ -89,27 +96,6 @@ function associatedLegendre(l: number, m: number, x: number): number {
     pm1 = next;
   }
   return pm1;
-}
-
-/** Trilinear interpolation, clamped at the tomogram's faces. */
-function sample(tomogram: Volume, z: number, y: number, x: number): number {
-  const [nz, ny, nx] = tomogram.shape;
-  const d = tomogram.data;
-  z = Math.min(nz - 1, Math.max(0, z));
-  y = Math.min(ny - 1, Math.max(0, y));
-  x = Math.min(nx - 1, Math.max(0, x));
-  const z0 = Math.min(nz - 2, Math.floor(z)), y0 = Math.min(ny - 2, Math.floor(y)), x0 = Math.min(nx - 2, Math.floor(x));
-  if (z0 < 0 || y0 < 0 || x0 < 0) return d[(Math.round(z) * ny + Math.round(y)) * nx + Math.round(x)];
-  const fz = z - z0, fy = y - y0, fx = x - x0;
-  const i = (z0 * ny + y0) * nx + x0;
-  const sy = nx, sz = ny * nx;
-  const c00 = d[i] + fx * (d[i + 1] - d[i]);
-  const c01 = d[i + sy] + fx * (d[i + sy + 1] - d[i + sy]);
-  const c10 = d[i + sz] + fx * (d[i + sz + 1] - d[i + sz]);
-  const c11 = d[i + sz + sy] + fx * (d[i + sz + sy + 1] - d[i + sz + sy]);
-  const c0 = c00 + fy * (c01 - c00);
-  const c1 = c10 + fy * (c11 - c10);
-  return c0 + fz * (c1 - c0);
 }
 
 /**

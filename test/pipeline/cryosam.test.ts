@@ -53,7 +53,7 @@ test('pick finds every sphere of an easy volume; naive and hierarchical matching
   assert.ok(hier.instances[0].prompted);
   // Report: one encoder pass per encoded slice, stages timed, picks carry volumes.
   assert.deepEqual(hier.report.encoderPasses, { z: 20, y: 28, x: 28 });
-  assert.deepEqual(hier.report.stages.map((s) => s.name), ['segment prompts', 'features', 'query', 'matching', 'segment proposals']);
+  assert.deepEqual(hier.report.stages.map((s) => s.name), ['segment prompts', 'features', 'query', 'matching', 'segment proposals', 'verify and cut']);
   assert.equal(hier.report.picks, hier.picks.length);
   assert.ok(hier.picks.every((p) => p.voxels > 50 && Math.abs(p.volumeNm3 - p.voxels) < 1e-6), 'voxel size 10 Å: 1 nm³ per voxel');
 });

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { rotationGrid, selfTemplateScores } from '../../src/pipeline/self-template.js';
+import { createVolume } from '../../src/volume/volume.js';
+import { rng } from './synthetic.js';
+
+type Matrix = Float64Array;
+
+/** A uniformly random rotation matrix (from a random unit quaternion), acting on (z, y, x). */
+function randomRotation(rand: () => number): Matrix {
+  const u1 = rand(), a = 2 * Math.PI * rand(), b = 2 * Math.PI * rand();
+  const [w, x, y, z] = [Math.sqrt(u1) * Math.cos(b), Math.sqrt(1 - u1) * Math.sin(a), Math.sqrt(1 - u1) * Math.cos(a), Math.sqrt(u1) * Math.sin(b)];
+  return Float64Array.of(
+    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+  );
+}
+
+/** Geodesic angle between two rotations, in degrees. */
+function angleDeg(a: Matrix, b: Matrix): number {
+  let trace = 0;
+  for (let i = 0; i < 3; i++) for (let k = 0; k < 3; k++) trace += a[k * 3 + i] * b[k * 3 + i];
+  return (Math.acos(Math.max(-1, Math.min(1, (trace - 1) / 2))) * 180) / Math.PI;
+}
+
+test('the rotation grid holds proper rotations and covers SO(3) at about its step', () => {
+  const grid = rotationGrid(30);
+  assert.ok(grid.length > 300 && grid.length < 900, `${grid.length} rotations`);
+  for (const R of grid) {
+    const det = R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) + R[2] * (R[3] * R[7] - R[4] * R[6]);
+    assert.ok(Math.abs(det - 1) < 1e-9, 'determinant 1');
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
+      const d = R[i] * R[j] + R[3 + i] * R[3 + j] + R[6 + i] * R[6 + j];
+      assert.ok(Math.abs(d - (i === j ? 1 : 0)) < 1e-9, 'orthonormal columns');
+    }
+  }
+  const rand = rng(7);
+  let worst = 0;
+  for (let t = 0; t < 200; t++) {
+    const Q = randomRotation(rand);
+    worst = Math.max(worst, Math.min(...grid.map((R) => angleDeg(R, Q))));
+  }
+  assert.ok(worst < 30, `every rotation within 30° of the grid (worst ${worst.toFixed(1)}°)`);
+});
+
+type Blob = [dz: number, dy: number, dx: number, radius: number];
+// An asymmetric particle, and another of about the same size and mass with its lobes elsewhere.
+const shapeA: Blob[] = [[0, 0, 0, 4], [0, 0, 5, 2.5], [4, 2, 0, 2.5]];
+const shapeB: Blob[] = [[0, 0, 0, 4], [0, 0, 5, 2.5], [0, 0, -5, 2.5]];
+
+test('copies of the prompted particle in any orientation outscore a look-alike of the same size', () => {
+  const rand = rng(11);
+  const box = 28;
+  const kinds = ['A', 'A', 'B', 'A', 'B', 'A', 'B', 'A'];
+  const vol = createVolume([box, box, box * kinds.length], 10);
+  const [, ny, nx] = vol.shape;
+  for (let i = 0; i < vol.data.length; i++) vol.data[i] = 0.6 * (rand() - 0.5) * Math.sqrt(12);
+  const centres = kinds.map((_, k) => ({ z: box / 2, y: box / 2, x: box / 2 + k * box }));
+  kinds.forEach((kind, k) => {
+    const R = randomRotation(rand);
+    const c = centres[k];
+    for (const [dz, dy, dx, r] of kind === 'A' ? shapeA : shapeB) {
+      const bz = c.z + R[0] * dz + R[1] * dy + R[2] * dx, by = c.y + R[3] * dz + R[4] * dy + R[5] * dx, bx = c.x + R[6] * dz + R[7] * dy + R[8] * dx;
+      for (let z = Math.floor(bz - r); z <= Math.ceil(bz + r); z++)
+        for (let y = Math.floor(by - r); y <= Math.ceil(by + r); y++)
+          for (let x = Math.floor(bx - r); x <= Math.ceil(bx + r); x++) {
+            if ((z - bz) ** 2 + (y - by) ** 2 + (x - bx) ** 2 <= r * r) vol.data[(z * ny + y) * nx + x] = -1 + 0.6 * (rand() - 0.5) * Math.sqrt(12);
+          }
+    }
+  });
+  const scores = selfTemplateScores(vol, centres, 1, 5);
+  assert.deepEqual(Array.from(selfTemplateScores(vol, centres, 1, 5)), Array.from(scores), 'deterministic');
+  const first = selfTemplateScores(vol, centres, 1, 5, { rounds: 1 });
+  assert.ok(first[0] > 0.99, `before averaging, the prompt matches itself (${first[0].toFixed(3)})`);
+  const copies = kinds.map((k, i) => (k === 'A' && i > 0 ? scores[i] : NaN)).filter((s) => !Number.isNaN(s));
+  const lookAlikes = kinds.map((k, i) => (k === 'B' ? scores[i] : NaN)).filter((s) => !Number.isNaN(s));
+  assert.ok(Math.min(...copies) > Math.max(...lookAlikes), `copies ${copies.map((s) => s.toFixed(2))} vs look-alikes ${lookAlikes.map((s) => s.toFixed(2))}`);
+});
