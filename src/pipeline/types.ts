@@ -39,7 +39,11 @@ export interface InstanceMask {
   score: number;
   /** True for a user prompt, false for a proposal found by matching. */
   prompted: boolean;
-  /** Shape-signature correlation with the target's signature (src/pipeline/verify.ts); set by pick() with autoCut 'shape' or a verifyThreshold. */
+  /**
+   * Agreement with the prompted particles, set by pick(): with autoCut 'template' (default) the NCC of
+   * the aligned density with the self-template (src/pipeline/self-template.ts); with 'shape' or a
+   * verifyThreshold the shape-signature correlation (src/pipeline/verify.ts).
+   */
   verification?: number;
 }
 
@@ -51,7 +55,7 @@ export interface PickOptions {
    * until verification stops accepting them, at most AUTO_TOP_K_LIMIT.
    */
   topK?: number | 'auto';
-  /** With topK 'auto': the rule that cuts the verified instances' similarities (default 'anchor'). */
+  /** With topK 'auto': the rule that cuts the verified instances (default 'template'). */
   autoCut?: AutoCutMethod;
   matching?: 'hierarchical' | 'naive';
   /** Downsampling ratios of the feature pyramid, coarse to fine (default [16, 8, 4]). */
