@@ -10,12 +10,14 @@ import {
   featureAblation,
   matchingAblation,
   proposalCurve,
+  queryAblation,
   type AnnotationRatio,
   type AnnotationRatioRow,
   type EvalTarget,
   type FeatureAblationRow,
   type MatchingAblationRow,
   type ProposalPoint,
+  type QueryAblationRow,
 } from '../src/eval/protocol.js';
 import { plotLines, type PlotSeries } from '../src/eval/plot.js';
 import { estimateClassRadii } from '../src/eval/segmentation.js';
@@ -55,6 +57,8 @@ export interface AblationResult {
   className: string;
   features: FeatureAblationRow[];
   matching: { rows: MatchingAblationRow[]; naiveOverHierarchical: number };
+  /** Query modes with 10% of the particles prompted. */
+  queries: QueryAblationRow[];
   proposals: ProposalPoint[];
   plot: string;
 }
@@ -83,11 +87,11 @@ export function quickQuality(engine: EngineOptions, log: (line: string) => void)
 
 export async function fullQuality(engine: EngineOptions, log: (line: string) => void): Promise<QualitySettings> {
   return {
-    // Sized to finish in about half an hour on 2 cores: a realistic-preset pick segments up to 512
-    // proposals (~75 s), so that preset gets one tomogram, 5 prompt draws and the ratios one/10%;
-    // the ablations (naive matching is the slow part) run on the medium preset.
+    // Sized to finish in about half an hour on 2 cores: 3 simulated tomograms of each preset (the
+    // defaults must hold beyond one seed), 5 prompt draws, the ratios one/10%; a realistic-preset
+    // pick takes ~25 s. The ablations (naive matching is the slow part) run on the first medium tomogram.
     presets: ['easy', 'medium', 'realistic'],
-    simulationSeeds: [1],
+    simulationSeeds: [1, 2, 3],
     promptSeeds: [1, 2, 3, 4, 5],
     ratios: ['one', 0.1],
     deepFinderTomograms: [1, 2, 3, 4, 5],
@@ -154,6 +158,8 @@ async function ablations(
 ): Promise<AblationResult> {
   settings.log(`quality: ${dataset} ${className}: matching ablation`);
   const matching = await matchingAblation(target, { session, seeds: settings.promptSeeds });
+  settings.log(`quality: ${dataset} ${className}: query ablation`);
+  const { rows: queries } = await queryAblation(target, { session, seeds: settings.promptSeeds, ratio: 0.1 });
   settings.log(`quality: ${dataset} ${className}: proposal curve`);
   const n = target.truth.length;
   const ks = [...new Set([0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3].map((f) => Math.max(1, Math.round(f * n))))];
@@ -172,7 +178,7 @@ async function ablations(
   );
   settings.log(`quality: ${dataset} ${className}: feature ablation`);
   const { rows: features } = await featureAblation(target, { engines: settings.ablationEngines, seeds: settings.promptSeeds, cacheDir: false });
-  return { dataset, className, features, matching, proposals: points, plot: path.basename(plot) };
+  return { dataset, className, features, matching, queries, proposals: points, plot: path.basename(plot) };
 }
 
 /** Each DeepFinder class (3 particles a tomogram) is prompted once (30% of 3 particles is also one prompt). */

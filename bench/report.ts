@@ -70,6 +70,11 @@ export function renderReport(r: BenchReport): string {
           a.matching.rows.map((m) => [m.matching, meanSd(m.f1), meanSd(m.matchingSeconds, 3), num(m.seconds.mean, 2)]),
         ),
         `Naive / hierarchical matching time: ${num(a.matching.naiveOverHierarchical, 2)}×\n`,
+        '**Query** (10% of the particles prompted)\n',
+        table(
+          ['query', 'precision', 'recall', 'F1', 's / run'],
+          a.queries.map((r) => [r.query, meanSd(r.precision), meanSd(r.recall), meanSd(r.f1), num(r.seconds.mean, 1)]),
+        ),
         '**Number of proposals K**\n',
         table(
           ['K', 'picks', 'precision', 'recall', 'F1', 's'],

@@ -11,7 +11,7 @@ import { CryosamError } from '../errors.js';
 import type { EngineOptions } from '../engines/registry.js';
 import type { Pick } from '../io/coords/pick.js';
 import { CryoSam } from '../pipeline/cryosam.js';
-import type { PickOptions, PickResult, VoxelPoint } from '../pipeline/types.js';
+import type { PickOptions, PickResult, QueryMode, VoxelPoint } from '../pipeline/types.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import type { Volume } from '../volume/volume.js';
 import { Rng } from './simulate/rng.js';
@@ -183,6 +183,32 @@ export async function matchingAblation(
       report(opts, 'matching ablation', rows.length, 2);
     }
     return { rows, naiveOverHierarchical: rows[1].matchingSeconds.mean / rows[0].matchingSeconds.mean };
+  });
+}
+
+export interface QueryAblationRow extends RunSummary {
+  query: QueryMode;
+}
+
+export const QUERY_MODES: readonly QueryMode[] = ['mean', 'per-prompt', 'centre'];
+
+/**
+ * How the prompts make the query: the paper's masked average over all prompted particles, the best
+ * of one query per prompt, or the features at the prompts' centres. Several prompts (default 10%),
+ * since with one prompt 'mean' and 'per-prompt' are the same query.
+ */
+export async function queryAblation(
+  target: EvalTarget,
+  opts: ProtocolOptions & { ratio?: AnnotationRatio; seeds?: readonly number[] } = {},
+): Promise<{ rows: QueryAblationRow[] }> {
+  const seeds = opts.seeds ?? DEFAULT_SEEDS;
+  return withSession(target, opts, async (session) => {
+    const rows: QueryAblationRow[] = [];
+    for (const query of QUERY_MODES) {
+      rows.push({ query, ...(await runSeeds(session, target, opts.ratio ?? 0.1, seeds, { ...opts.pickOptions, query })) });
+      report(opts, 'query ablation', rows.length, QUERY_MODES.length);
+    }
+    return { rows };
   });
 }
 

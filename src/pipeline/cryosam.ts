@@ -270,7 +270,7 @@ export class CryoSam {
         if (resolved.autoCut === 'template' && found.length > 0) {
           const all = [...prompted, ...found];
           const centres = all.map((inst) => densityCentre(this.tomogram, inst.centroid, geometry, polarity));
-          const ncc = selfTemplateScores(this.tomogram, centres, prompted.length, equivalentRadius(meanVoxels));
+          const ncc = selfTemplateScores(this.tomogram, centres, prompted.length, equivalentRadius(meanVoxels), {}, this.onProgress);
           all.forEach((inst, i) => (inst.verification = ncc[i]));
           evidence = found.map((inst) => fisherZ(inst.verification ?? -1));
         } else if (resolved.autoCut === 'shape' && found.length > 0) {

@@ -14,6 +14,7 @@
  * Rotations act on (z, y, x) column vectors; a candidate with rotation R matches when
  * candidate(c + o) ≈ reference(centre + R·o) for offsets o in the mask.
  */
+import { noProgress, type ProgressCallback } from '../progress.js';
 import type { Volume } from '../volume/volume.js';
 import { sampleTrilinear } from '../volume/interpolate.js';
 import type { VoxelPoint } from './types.js';
@@ -49,6 +50,8 @@ export const DEFAULT_SELF_TEMPLATE: Required<SelfTemplateOptions> = {
 const MAX_SAMPLE_RADIUS = 18;
 /** Refinement levels: each turns the best rotation by half the previous level's angle. */
 const REFINEMENTS = 3;
+/** Rotations of the grid whose rotated references are held at once. */
+const ROTATION_BLOCK = 48;
 
 type Matrix3 = Float64Array;
 
@@ -202,31 +205,39 @@ class ParticleSet {
     return { data: sum, shape: [side, side, side], voxelSize: this.tomogram.voxelSize };
   }
 
-  /** Every particle aligned to `reference`: exhaustive search over the grid, then hill climbing. */
-  align(reference: Volume): Alignment {
+  /**
+   * Every particle aligned to `reference`: exhaustive search over the grid, then hill climbing.
+   * The grid's rotated references are made a block at a time, so that memory stays at a block's
+   * (the whole grid would take 40 MiB for a ribosome at 10 Å/voxel).
+   */
+  align(reference: Volume, onParticle: (i: number) => void): Alignment {
     const { n, grid } = this;
     const cubeCentre = { z: this.half, y: this.half, x: this.half };
     const rotated = (R: Matrix3, out: Float32Array) => standardiseInPlace(sampleRotated(reference, cubeCentre, R, this.unitOffsets, out));
-    const bank = new Float32Array(grid.length * n);
-    grid.forEach((R, k) => rotated(R, bank.subarray(k * n, (k + 1) * n)));
+    const scores = new Float64Array(this.samples.length).fill(-Infinity);
+    const rotations: Matrix3[] = this.samples.map(() => IDENTITY);
+    const block = new Float32Array(ROTATION_BLOCK * n);
+    for (let k0 = 0; k0 < grid.length; k0 += ROTATION_BLOCK) {
+      const k1 = Math.min(grid.length, k0 + ROTATION_BLOCK);
+      for (let k = k0; k < k1; k++) rotated(grid[k], block.subarray((k - k0) * n, (k - k0 + 1) * n));
+      this.samples.forEach((v, i) => {
+        for (let k = k0; k < k1; k++) {
+          const s = dot(block, v, (k - k0) * n);
+          if (s > scores[i]) (scores[i] = s), (rotations[i] = grid[k]);
+        }
+      });
+    }
     const trial = new Float32Array(n);
-    const scores = new Float64Array(this.samples.length);
-    const rotations = this.samples.map((v, i) => {
-      let best = -Infinity, bestR = IDENTITY;
-      for (let k = 0; k < grid.length; k++) {
-        const s = dot(bank, v, k * n);
-        if (s > best) (best = s), (bestR = grid[k]);
-      }
+    this.samples.forEach((v, i) => {
+      onParticle(i);
       for (const level of this.turns) {
-        const centre = bestR;
+        const centre = rotations[i];
         for (const turn of level) {
           const R = multiply(centre, turn);
           const s = dot(rotated(R, trial), v);
-          if (s > best) (best = s), (bestR = R);
+          if (s > scores[i]) (scores[i] = s), (rotations[i] = R);
         }
       }
-      scores[i] = best;
-      return bestR;
     });
     return { scores, rotations };
   }
@@ -248,16 +259,22 @@ export function selfTemplateScores(
   prompts: number,
   equivalentRadius: number,
   options: SelfTemplateOptions = {},
+  onProgress: ProgressCallback = noProgress,
 ): Float64Array {
   const opts = { ...DEFAULT_SELF_TEMPLATE, ...options };
   const count = centres.length;
   if (count === 0 || prompts < 1) return new Float64Array(count);
   const set = new ParticleSet(tomogram, centres, equivalentRadius, opts);
-  let alignment = set.align(set.reference([0]));
+  const total = opts.rounds * count;
+  const progress = (round: number) => (i: number) => {
+    if (i % 16 === 0) onProgress({ stage: 'verifying', done: round * count + i, total });
+  };
+  let alignment = set.align(set.reference([0]), progress(0));
   for (let round = 1; round < opts.rounds; round++) {
     const best = ranked(prompts, count, (i) => alignment.scores[i]);
     const members = [...Array.from({ length: prompts }, (_, i) => i), ...best.slice(0, Math.ceil(opts.averageFraction * best.length))];
-    alignment = set.align(set.reference(members, alignment));
+    alignment = set.align(set.reference(members, alignment), progress(round));
   }
+  onProgress({ stage: 'verifying', done: total, total });
   return alignment.scores;
 }

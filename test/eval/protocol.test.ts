@@ -8,6 +8,7 @@ import {
   meanSd,
   promptCount,
   proposalCurve,
+  queryAblation,
   type EvalTarget,
 } from '../../src/eval/protocol.js';
 import { CryoSam } from '../../src/pipeline/cryosam.js';
@@ -68,6 +69,11 @@ test('annotation ratio, matching and proposal experiments on a tiny synthetic to
     assert.deepEqual(matching.rows.map((r) => r.matching), ['hierarchical', 'naive']);
     for (const r of matching.rows) assert.ok(r.matchingSeconds.mean > 0 && r.f1.mean > 0);
     assert.ok(Number.isFinite(matching.naiveOverHierarchical));
+
+    const queries = await queryAblation(t, { session, seeds: [1], ratio: 0.5 });
+    assert.deepEqual(queries.rows.map((r) => [r.query, r.runs[0].prompts]), [['mean', n / 2], ['per-prompt', n / 2], ['centre', n / 2]]);
+    // Every query finds the clear spheres.
+    for (const r of queries.rows) assert.ok(r.recall.mean >= 0.9, `${r.query}: recall ${r.recall.mean}`);
 
     const { points } = await proposalCurve(t, { session, ks: [0, 2, n] });
     assert.deepEqual(points.map((p) => p.k), [0, 2, n]);
