@@ -32,12 +32,13 @@ export interface SelfTemplateOptions {
 }
 
 /**
- * Defaults, compared by the F1 of the cut at Otsu's threshold with one random prompt (medium,
- * crowded and realistic presets, 1–2 seeds, 3 prompts each): a sphere of 1.5 equivalent radii
- * separated targets from look-alikes better than 1.0 (the silhouette matters) and 2.0 (neighbours
- * enter); averaging the best 15% beat 50% (look-alikes enter the reference); a 20° grid was no
- * better than 30°. Measured no better on realistic seed 2: 4 rounds averaging 25%, refining the
- * centre by sub-voxel shifts, and a competing look-alike reference (3D classification).
+ * Defaults. Sphere and grid were compared on realistic seed 1 by how well the first round's scores
+ * (one prompt as the reference) rank ribosomes above each look-alike (area under the ROC curve, vs
+ * mitoribosome / TRiC): 1.0 equivalent radii 0.74 / 0.87, 1.2: 0.78 / 0.98, 1.5: 0.82 / 1.00, 2.0:
+ * 0.63 / 1.00 (the silhouette matters; past it, neighbours enter); a 20° grid 0.79 / 0.98, no
+ * better than 30°. With averaging, 3 rounds of 15% gave the F1 in src/pipeline/auto-cut.ts; on
+ * realistic seed 2, 4 rounds averaging 25%, sub-voxel refinement of the centres, and a competing
+ * look-alike reference (3D classification) measured no better.
  */
 export const DEFAULT_SELF_TEMPLATE: Required<SelfTemplateOptions> = {
   rotationStepDeg: 30,
