@@ -101,7 +101,7 @@ export function renderReport(r: BenchReport): string {
       '## Speed and memory of a full single-prompt pick\n',
       `Preset \`${l.preset}\`: ${l.shape.join('×')} voxels (z×y×x), ${num(l.tomogramMiB, 0)} MiB of float32; run in a ` +
         `child process (peak RSS is that process's). Read ${num(l.readSeconds, 2)} s (peak RSS after reading ` +
-        `${num(l.rssAfterReadMiB, 0)} MiB), engine set-up ${num(l.createSeconds, 2)} s, pick ${num(l.hierarchical.seconds, 2)} s ` +
+        `${num(l.rssAfterReadMiB, 0)} MiB), engine set-up ${num(l.createSeconds, 2)} s (peak RSS after it ${num(l.rssAfterCreateMiB, 0)} MiB), pick ${num(l.hierarchical.seconds, 2)} s ` +
         `(F1 ${num(l.hierarchical.f1)}, ${l.hierarchical.picks} picks).\n`,
       `The last column leaves out the ${num(l.rssAtStartMiB, 0)} MiB the child held before reading (Node.js and its modules).\n`,
       table(

@@ -11,9 +11,14 @@ export function sampleTrilinear(volume: Volume, z: number, y: number, x: number)
   const z0 = Math.min(nz - 2, Math.floor(z)), y0 = Math.min(ny - 2, Math.floor(y)), x0 = Math.min(nx - 2, Math.floor(x));
   // A volume one voxel thin along an axis has nothing to interpolate: nearest voxel.
   if (z0 < 0 || y0 < 0 || x0 < 0) return d[(Math.round(z) * ny + Math.round(y)) * nx + Math.round(x)];
-  const fz = z - z0, fy = y - y0, fx = x - x0;
-  const i = (z0 * ny + y0) * nx + x0;
-  const sy = nx, sz = ny * nx;
+  return trilinearCell(d, (z0 * ny + y0) * nx + x0, nx, ny * nx, z - z0, y - y0, x - x0);
+}
+
+/**
+ * Trilinear interpolation inside one grid cell: `i` is the index of its lowest corner, `sy` and
+ * `sz` the strides of a row and a plane, (fz, fy, fx) the fractional position in [0, 1].
+ */
+export function trilinearCell(d: ArrayLike<number>, i: number, sy: number, sz: number, fz: number, fy: number, fx: number): number {
   const c00 = d[i] + fx * (d[i + 1] - d[i]);
   const c01 = d[i + sy] + fx * (d[i + sy + 1] - d[i + sy]);
   const c10 = d[i + sz] + fx * (d[i + sz + 1] - d[i + sz]);

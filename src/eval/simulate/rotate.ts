@@ -2,6 +2,7 @@
  * Random 3D orientations and the rotation of a density map into a small box around its new
  * position, by trilinear interpolation about the map centre. Only that box is ever allocated.
  */
+import { trilinearCell } from '../../volume/interpolate.js';
 import type { Rng } from './rng.js';
 import type { DensityTemplate } from './template.js';
 
@@ -82,15 +83,7 @@ export function rotateTemplate(
         const z = (m[2] * px + m[5] * py + m[8] * pz) * inv + mcz;
         const x0 = Math.floor(x), y0 = Math.floor(y), z0 = Math.floor(z);
         if (x0 < 0 || y0 < 0 || z0 < 0 || x0 >= mx - 1 || y0 >= my - 1 || z0 >= mz - 1) continue;
-        const fx = x - x0, fy = y - y0, fz = z - z0;
-        const a = (z0 * my + y0) * mx + x0;
-        const c00 = src[a] + fx * (src[a + 1] - src[a]);
-        const c01 = src[a + mx] + fx * (src[a + mx + 1] - src[a + mx]);
-        const c10 = src[a + plane] + fx * (src[a + plane + 1] - src[a + plane]);
-        const c11 = src[a + plane + mx] + fx * (src[a + plane + mx + 1] - src[a + plane + mx]);
-        const c0 = c00 + fy * (c01 - c00);
-        const c1 = c10 + fy * (c11 - c10);
-        data[i] = c0 + fz * (c1 - c0);
+        data[i] = trilinearCell(src, (z0 * my + y0) * mx + x0, mx, plane, z - z0, y - y0, x - x0);
       }
     }
   }
