@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { CryosamError } from '../../src/errors.js';
+import { sharedDir } from '../../src/paths.js';
 import { checkPicksInside, cliFormat, formatPicks, parsePicks, readPicks, writePicks } from '../../src/io/coords/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cryosam-coords-err-'));
@@ -95,4 +96,17 @@ test('unreadable files, unknown extensions and broken IMOD models', async () => 
   writeFileSync(mod, Buffer.from('IMODV1.2' + '\0'.repeat(100), 'latin1'));
   await assertRejects(readPicks(mod, { voxelSize: 1 }), /cut\.mod: IMOD model truncated in the model header/);
   assertError(() => formatPicks([{ x: 1, y: 2, z: 3, tomoName: 'TS_01' }], { voxelSize: 1 }, { format: 'stopgap' }), /STOPGAP numbers its tomograms/);
+});
+
+test('a headerless CSV whose first field looks like a class asks for a header instead of reading classes as x', async () => {
+  // DeepFinder's class,x,y,z list with its header line removed.
+  const gt = path.join(sharedDir(), 'data', 'deepfinder_toy100', 'tomo1_gt.csv');
+  const rows = readFileSync(gt, 'utf8').split('\n').slice(1).join('\n');
+  const file = path.join(dir, 'noheader.csv');
+  writeFileSync(file, rows);
+  await assertRejects(readPicks(file, { voxelSize: 1 }), /noheader\.csv: /, /first field looks like a class/, /add a header line/);
+  // The same rows with their header, and headerless x,y,z,score rows, still read.
+  assert.equal((await readPicks(gt, { voxelSize: 1 })).length, rows.trim().split('\n').length);
+  const xyzScore = '10,12,3,0.9\n40,7,5,0.8\n75,30,9,0.7\n12,60,2,0.6\n';
+  assert.deepEqual(parsePicks(xyzScore, { voxelSize: 1 }, { format: 'csv' }).map((p) => p.x), [10, 40, 75, 12]);
 });

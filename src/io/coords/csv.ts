@@ -10,8 +10,8 @@ import { type Table, TableReader } from './table.js';
  * columns are found by name (x/X/coord_x..., class/label, score, id/instance, tomo/run) and a
  * unit tag in the name ("X [A]", "x_angst") marks Å, converted with the tomogram's voxel size;
  * untagged positions are voxels. Without a header the first three fields are x, y, z in voxels
- * (further fields are ignored, as the CZ cryoET Data Portal reads such files). '#' lines are
- * comments.
+ * (further fields are ignored, as the CZ cryoET Data Portal reads such files), unless the first
+ * field looks like a class label: that is an error asking for a header. '#' lines are comments.
  *
  * TARDIS writes `IDs,X [A],Y [A],Z [A]`: instance id and Å positions, read by the same rules.
  */
@@ -74,6 +74,20 @@ function splitRow(line: string, delimiter: Delimiter): string[] {
 
 const isNumeric = (cell: string) => /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(cell);
 
+/**
+ * Whether a headerless table's first field is more likely a class than x: integers repeated over
+ * the rows (DeepFinder's class,x,y,z lists without their header) spanning under a quarter of the
+ * range of each of the next three fields. Read as x, such files give plausible but wrong picks.
+ */
+function leadingClassColumn(rows: readonly string[][]): boolean {
+  if (rows.length < 4 || rows[0].length < 4) return false;
+  const column = (j: number) => rows.map((r) => Number(r[j]));
+  const first = column(0);
+  if (!first.every(Number.isInteger) || new Set(first).size * 2 > rows.length) return false;
+  const range = (v: number[]) => v.reduce((m, x) => Math.max(m, x), -Infinity) - v.reduce((m, x) => Math.min(m, x), Infinity);
+  return [1, 2, 3].every((j) => range(first) * 4 < range(column(j)));
+}
+
 export function parseCsv(text: string, frame: CoordFrame, file?: string): Pick[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   const content: number[] = [];
@@ -110,6 +124,12 @@ export function parseCsv(text: string, frame: CoordFrame, file?: string): Pick[]
     for (const a of ['x', 'y', 'z'] as const) angst[a] = ANGST_UNIT.test(first[col[a]]);
   } else if (table.columns.length < 3) {
     throw new CryosamError(`line ${content[0] + 1}: need x, y, z fields, found ${table.columns.length}`, file);
+  } else if (leadingClassColumn(table.rows)) {
+    throw new CryosamError(
+      'no header, and the first field looks like a class label (few repeated integers over a much smaller range than the next three fields) ' +
+        'while a headerless table is read as x, y, z first: add a header line naming the columns (e.g. class,x,y,z)',
+      file,
+    );
   }
 
   const r = new TableReader(table, file);
