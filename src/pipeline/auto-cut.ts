@@ -25,12 +25,13 @@
  * - 'gap': cut at the widest gap between consecutive sorted scores in the upper half of their range.
  * How 'template' was chosen: pipeline runs with every verified instance kept and scored by the
  * self-template, each rule applied offline (realistic and medium seeds 1–3, crowded and easy seeds
- * 1–2, 3 random prompts each; mean F1 and worst run): realistic 0.884 (0.84), crowded 0.884 (0.87),
- * medium 0.847 (0.63), easy 1.000. The 'shape' rule was measured at realistic 0.850, crowded 0.823,
+ * 1–2, 3 random prompts each; mean F1 and worst run; the comparison sphere then 1.5 radii, now 2:
+ * see src/pipeline/self-template.ts): realistic 0.884 (0.84), crowded 0.884 (0.87), medium 0.847
+ * (0.63), easy 1.000. The 'shape' rule was measured at realistic 0.850, crowded 0.823,
  * medium 0.808 in the same kind of comparison (below). Adding the feature similarity or the shape
  * signature to the evidence, Gaussian mixtures chosen by BIC, repeated Otsu splits (by separation,
- * or dropping a low class first), and the margin over a competing look-alike reference measured
- * lower on at least one preset.
+ * or dropping a low class first), three-class Otsu, Kittler–Illingworth minimum-error thresholds
+ * and the margin over a competing look-alike reference measured lower on at least one preset.
  * How 'shape' was chosen: pipeline runs with every verified instance kept, then each rule applied
  * offline, on the medium, crowded and realistic presets (3 seeds of realistic and medium, 2 of
  * crowded, 3 random prompts each, single and several prompts). Mean F1 against 'anchor':

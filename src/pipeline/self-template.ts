@@ -32,17 +32,27 @@ export interface SelfTemplateOptions {
 }
 
 /**
- * Defaults. Sphere and grid were compared on realistic seed 1 by how well the first round's scores
- * (one prompt as the reference) rank ribosomes above each look-alike (area under the ROC curve, vs
- * mitoribosome / TRiC): 1.0 equivalent radii 0.74 / 0.87, 1.2: 0.78 / 0.98, 1.5: 0.82 / 1.00, 2.0:
- * 0.63 / 1.00 (the silhouette matters; past it, neighbours enter); a 20° grid 0.79 / 0.98, no
- * better than 30°. With averaging, 3 rounds of 15% gave the F1 in src/pipeline/auto-cut.ts; on
- * realistic seed 2, 4 rounds averaging 25%, sub-voxel refinement of the centres, and a competing
- * look-alike reference (3D classification) measured no better.
+ * Defaults. Grid and first sphere were compared on realistic seed 1 by how well the first round's
+ * scores (one prompt as the reference) rank ribosomes above each look-alike (area under the ROC
+ * curve, vs mitoribosome / TRiC): 1.0 equivalent radii 0.74 / 0.87, 1.2: 0.78 / 0.98, 1.5: 0.82 /
+ * 1.00, 2.0: 0.63 / 1.00; a 20° grid 0.79 / 0.98, no better than 30°. With the averaged rounds the
+ * sphere was compared again by the F1 of the final cut (src/pipeline/auto-cut.ts), one prompt, 3
+ * draws per tomogram: tuned on seeds 1–3 (realistic, medium; crowded 1–2), 2.0 vs 1.5 gave realistic
+ * 0.890 vs 0.884 (worst 0.87 vs 0.84), medium 0.857 vs 0.847 (worst 0.79 vs 0.63), crowded 0.857 vs
+ * 0.884, DeepFinder toy100 1–2 0.330 vs 0.300; checked on unseen seeds 4–5: realistic 0.897 vs 0.869
+ * (worst 0.89 vs 0.76), medium 0.851 vs 0.859 (worst 0.82 vs 0.74), crowded 0.874 vs 0.865. 1.25
+ * was worse everywhere, 1.75 and 2.25 in between. The context around a particle (its silhouette,
+ * no membrane beside it) tells more once the reference is an average; a ribosome's 2-radius sphere
+ * is sampled at a stride of 2 voxels (MAX_SAMPLE_RADIUS), and the same sphere at stride 1 was
+ * unstable on crowded (worst 0.40). On realistic seed 2, 4 rounds averaging 25%, sub-voxel
+ * refinement of the centres, a competing look-alike reference (3D classification), a blurred
+ * reference and scoring the averaged members against the average without themselves measured no
+ * better; with a reference averaged from every true ribosome the best possible cut would reach only
+ * F1 0.906 there, so the per-particle comparison, not the reference, limits the ranking.
  */
 export const DEFAULT_SELF_TEMPLATE: Required<SelfTemplateOptions> = {
   rotationStepDeg: 30,
-  maskRadiusFactor: 1.5,
+  maskRadiusFactor: 2,
   rounds: 3,
   averageFraction: 0.15,
 };
