@@ -61,7 +61,7 @@ export function registerModels(program: Command): void {
     .argument('<name>', `model name: ${CATALOG.map((e) => e.name).join(', ')}`)
     .option('--models-dir <dir>', MODELS_DIR_HELP)
     .option('--base-url <url>', 'mirror to download from instead of the published URLs (<url>/<model>/<file>)')
-    .option('--quiet', 'no progress bar')
+    .option('-q, --quiet', 'no progress bar')
     .action(async (name: string, o: DirOption & { baseUrl?: string; quiet?: boolean }) => {
       const progress = createCliProgress(o.quiet);
       try {

@@ -89,7 +89,7 @@ function addCommonOptions(cmd: Command): Command {
     .option('--voxel-size <A>', 'voxel size in Å, overriding the MRC header', parseNumber('expected a positive number of Å', (v) => v > 0))
     .option('--no-cache', 'do not read or write the embedding/feature cache')
     .option('--cache-dir <dir>', 'cache folder (default $CRYOSAM_CACHE or ~/.cache/cryosam/cache)')
-    .option('--quiet', 'no progress bars or notes on stderr');
+    .option('-q, --quiet', 'no progress bars or notes on stderr');
 }
 
 function segmentOptions(o: CommonOptions): SegmentOptions {
