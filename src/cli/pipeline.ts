@@ -201,7 +201,7 @@ export function registerPick(program: Command): void {
       .description('Pick every particle like the prompted ones (CryoSAM); writes picks and optional masks')
       .argument('<tomogram>', 'tomogram MRC file'),
   )
-    .requiredOption('-o, --output <file>', 'picks to write')
+    .requiredOption('-o, --output <file>', 'picks to write; their score is the self-template correlation (-1..1) with the template cut, else the feature similarity (0-1)')
     .option('--format <format>', 'output format: star, relion5, copick, ndjson, csv (default from the file extension, else star)')
     .option('--mask <file>', 'also write a semantic mask (MRC, uint8: 1 = particle)')
     .option('--top-k <k>', 'proposals (NMS peaks, best first) segmented: a number (the paper: 512) or auto (default: up to 512, stopping after 48 rejected in a row, then the --auto-cut rule on the verified ones)', (v: string): number | 'auto' => {

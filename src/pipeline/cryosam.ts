@@ -290,9 +290,11 @@ export class CryoSam {
     const kept = instances.filter((inst) => inst.voxels > 0);
     const vs = this.tomogram.voxelSize;
     const voxelNm3 = (vs.x * vs.y * vs.z) / 1000;
+    const templateCut = resolved.topK === 'auto' && resolved.autoCut === 'template';
     const picks = kept.map((inst) => ({
       ...inst.centroid,
-      score: inst.score,
+      score: templateCut ? (inst.verification ?? inst.score) : inst.score,
+      similarity: inst.score,
       verification: inst.verification,
       instanceId: inst.id,
       voxels: inst.voxels,

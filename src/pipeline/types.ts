@@ -104,8 +104,13 @@ export interface PickReport {
 }
 
 export interface PickResult {
-  /** One pick per instance: centroid in voxels, similarity score, instanceId, and the instance volume. */
-  picks: (Pick & { voxels: number; volumeNm3: number; verification?: number })[];
+  /**
+   * One pick per instance: centroid in voxels, instanceId, the instance volume, the feature
+   * similarity of its proposal (1 for prompts), and as `score` what ranked it for the automatic
+   * cut: the self-template correlation after the 'template' cut (so that a threshold on the written
+   * score, e.g. rlnAutopickFigureOfMerit or the viewer's slider, tightens that cut), else the similarity.
+   */
+  picks: (Pick & { voxels: number; volumeNm3: number; similarity: number; verification?: number })[];
   instances: InstanceMask[];
   report: PickReport;
 }

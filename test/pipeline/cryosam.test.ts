@@ -121,6 +121,13 @@ test('prompting a sphere ranks spheres above rods of the same extent (classical 
     const auto = await sam.pick([spheres[0]], { topK: 'auto' });
     assert.ok(matched(auto, spheres, 4) >= spheres.length - 1);
     assert.ok(auto.picks.length <= particles.length + 3, `${auto.picks.length} picks for ${particles.length} particles`);
+    // The written score is what the cut ranked: the template correlation after the template cut, the
+    // proposal's similarity with a fixed number of proposals.
+    for (const p of auto.picks) {
+      assert.ok(p.verification !== undefined && p.score === p.verification && p.score <= 1, `score ${p.score}, correlation ${p.verification}`);
+    }
+    assert.ok(auto.picks.some((p) => p.score !== p.similarity));
+    for (const p of result.picks) assert.equal(p.score, p.similarity);
   } finally {
     await sam.dispose();
   }
