@@ -5,6 +5,7 @@
  * PNG plots to one folder. Every figure in the report is measured by the run that writes it.
  *
  *   npm run bench -- [--out DIR] [--quick] [--only quality|speed|memory|io|engines] [--engine NAME]
+ *                    [--presets LIST] [--sim-seeds LIST] [--no-ablations] [--no-deepfinder]
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { promises as fs } from 'node:fs';
@@ -15,6 +16,7 @@ import { benchEngines, type EngineBenchRow } from './engines.js';
 import { benchLargePick, type LargeBench } from './large.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { benchMrcRead, type MrcReadBench } from './mrc.js';
+import { PRESETS } from '../src/eval/simulate/index.js';
 import { fullQuality, quickQuality, runQuality, type QualityResult } from './quality.js';
 import { renderReport } from './report.js';
 import { benchViewer, type ViewerBench } from './viewer.js';
@@ -48,8 +50,21 @@ async function main(): Promise<void> {
       return v as Section;
     })
     .option('--engine <name>', "engine for the pipeline runs ('classical', 'xfeat', SEG+FEAT)", 'classical')
+    .option('--presets <list>', `simulated presets of the quality section, comma-separated (default easy,medium,realistic; any of ${Object.keys(PRESETS).join(', ')})`, (v: string) => {
+      const names = v.split(',').map((n) => n.trim());
+      const unknown = names.filter((n) => !(n in PRESETS));
+      if (unknown.length > 0) throw new InvalidArgumentError(`unknown preset ${unknown.join(', ')}`);
+      return names;
+    })
+    .option('--sim-seeds <list>', 'simulation seeds of the quality section, comma-separated (default 1,2,3; e.g. 6,7 for tomograms no default was chosen on)', (v: string) => {
+      const seeds = v.split(',').map(Number);
+      if (!seeds.every((n) => Number.isInteger(n) && n >= 0)) throw new InvalidArgumentError('expected whole numbers, e.g. 6,7');
+      return seeds;
+    })
+    .option('--no-ablations', 'quality section without the ablations (features, matching, query, K)')
+    .option('--no-deepfinder', 'quality section without the DeepFinder toy100 tomograms')
     .parse(process.argv);
-  const opts = program.opts<{ out: string; quick?: boolean; only?: Section; engine: string }>();
+  const opts = program.opts<{ out: string; quick?: boolean; only?: Section; engine: string; presets?: string[]; simSeeds?: number[]; ablations: boolean; deepfinder: boolean }>();
   const quick = opts.quick === true;
   const sections: Section[] = opts.only ? [opts.only] : [...SECTIONS];
   const engine: EngineOptions = { engine: opts.engine };
@@ -69,6 +84,10 @@ async function main(): Promise<void> {
   };
   if (sections.includes('quality')) {
     const settings = quick ? quickQuality(engine, log) : await fullQuality(engine, log);
+    if (opts.presets) settings.presets = opts.presets;
+    if (opts.simSeeds) settings.simulationSeeds = opts.simSeeds;
+    if (!opts.ablations) settings.ablationPresets = [];
+    if (!opts.deepfinder) settings.deepFinderTomograms = [];
     report.quality = await runQuality(settings, outDir);
   }
   if (sections.includes('speed') || sections.includes('memory')) {
