@@ -53,6 +53,19 @@ test('the anchor cut keeps a target population above a tail of look-alikes, and 
   assert.ok(keptLeft.length >= 3 && keptLeft.length <= 5 && keptLeft.filter((s) => tail.includes(s)).length <= 1, `kept ${keptLeft.length}`);
 });
 
+test('the template cut splits look-alikes off the targets at a wide gap, but not a smooth population', () => {
+  const rand = rng(11);
+  const spread = (n: number, lo: number, hi: number) => Array.from({ length: n }, () => lo + (hi - lo) * rand());
+  // Fisher z of template correlations: 25 targets, 15 look-alikes below a gap, 60 membrane fragments.
+  const targets = spread(25, 0.62, 0.85), lookAlikes = spread(15, 0.36, 0.53), fragments = spread(60, 0.03, 0.32);
+  const sorted = [...targets, ...lookAlikes, ...fragments].sort((a, b) => b - a);
+  assert.equal(autoCut(sorted, [], 'template'), targets.length, 'cut at the gap below the targets');
+  // Without the gap the look-alikes continue the targets' spread: Otsu's split stands.
+  const joined = [...spread(40, 0.36, 0.85), ...fragments].sort((a, b) => b - a);
+  const k = autoCut(joined, [], 'template');
+  assert.ok(k >= 35 && k <= 42, `kept ${k} of a smooth upper population of 40`);
+});
+
 test('hierarchical and naive matching find the same particles on an easy volume', async () => {
   const shape = [48, 48, 48] as const;
   const particles = scatter(shape, 16, 8, ['sphere'], 3);
