@@ -208,7 +208,7 @@ export function registerPick(program: Command): void {
       if (v === 'auto') return v;
       return parseNumber('expected a non-negative integer or auto', (n) => Number.isInteger(n) && n >= 0)(v);
     })
-    .addOption(new Option('--auto-cut <method>', 'rule of --top-k auto on the verified proposals (default template: correlation of each particle\'s density with a self-template averaged from the prompts and the best matches, after 3D alignment, cut at its Otsu threshold; shape: feature similarity plus rotation-invariant shape signature; anchor: within 2 robust spreads of the top half\'s similarities)').choices([...AUTO_CUT_METHODS]))
+    .addOption(new Option('--auto-cut <method>', 'rule of --top-k auto on the verified proposals (default template: correlation of each particle\'s density with a self-template averaged from the prompts and the best matches, after 3D alignment, cut at its Otsu threshold or a wide gap above it; shape: feature similarity plus rotation-invariant shape signature; anchor: within 2 robust spreads of the top half\'s similarities)').choices([...AUTO_CUT_METHODS]))
     .option('--volume-range <lo,hi>', 'keep proposals whose segmented volume is lo..hi × the prompted particles\' mean volume (default 0.5,2)', parseRange)
     .option('--verify-threshold <r>', 'reject proposals whose radial density profile correlates less than r with the prompts\' (-1..1; default -1 = off)', parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
     .addOption(new Option('--matching <mode>', 'hierarchical (coarse to fine, default) or naive (every voxel)').choices(['hierarchical', 'naive']))

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClassicalSegmenter } from '../../src/engines/classical/segmenter.js';
+import { ClassicalEmbedding } from '../../src/engines/classical/embedding.js';
 import { CryosamError } from '../../src/errors.js';
 import { iou, noisySlice, shapeMask, type Shape } from './classical-synthetic.js';
 
@@ -120,6 +121,8 @@ test('embeddings survive serialisation; bad requests throw CryosamError', async 
   const [e] = await seg.embed([noisySlice(60, 70, [disc], 7)]);
   const back = seg.deserializeEmbedding(seg.serializeEmbedding(e));
   assert.deepEqual([back.height, back.width], [60, 70]);
+  // Exactly, not to float32: a cached embedding must decode as the computed one does.
+  assert.equal((back as ClassicalEmbedding).scale, (e as ClassicalEmbedding).scale);
   const req = { points: [{ x: 30, y: 30, label: 1 as const }] };
   assert.deepEqual((await seg.decode(back, req)).masks[0], (await seg.decode(e, req)).masks[0]);
   assert.throws(() => seg.deserializeEmbedding(new Uint8Array(20)), CryosamError);

@@ -125,8 +125,10 @@ function sampleAbs(data: Float32Array, m: number): Float32Array {
   return out;
 }
 
-const MAGIC = 0x32455343; // "CSE2" little-endian: classical segmenter embedding, version 2 (int8 codes)
-const HEADER_BYTES = 16;
+// "CSE3" little-endian: classical segmenter embedding, version 3 (int8 codes, float64 scale, so that
+// an embedding read from the cache decodes exactly as the one computed; older entries are rebuilt).
+const MAGIC = 0x33455343;
+const HEADER_BYTES = 20;
 
 export function serializeEmbedding(e: ClassicalEmbedding): Uint8Array {
   const bytes = new Uint8Array(HEADER_BYTES + e.codes.length);
@@ -134,7 +136,7 @@ export function serializeEmbedding(e: ClassicalEmbedding): Uint8Array {
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, e.height, true);
   view.setUint32(8, e.width, true);
-  view.setFloat32(12, e.scale, true);
+  view.setFloat64(12, e.scale, true);
   bytes.set(new Uint8Array(e.codes.buffer, e.codes.byteOffset, e.codes.length), HEADER_BYTES);
   return bytes;
 }
@@ -150,5 +152,5 @@ export function deserializeEmbedding(bytes: Uint8Array): ClassicalEmbedding {
     throw new CryosamError(`classical-segmenter embedding of ${height}×${width} has ${bytes.byteLength} bytes (truncated?)`);
   }
   const codes = Int8Array.from(bytes.subarray(HEADER_BYTES), (b) => (b << 24) >> 24);
-  return new ClassicalEmbedding(height, width, codes, view.getFloat32(12, true));
+  return new ClassicalEmbedding(height, width, codes, view.getFloat64(12, true));
 }
