@@ -57,8 +57,9 @@ async function main(): Promise<void> {
       return names;
     })
     .option('--sim-seeds <list>', 'simulation seeds of the quality section, comma-separated (default 1,2,3; e.g. 6,7 for tomograms no default was chosen on)', (v: string) => {
-      const seeds = v.split(',').map(Number);
-      if (!seeds.every((n) => Number.isInteger(n) && n >= 0)) throw new InvalidArgumentError('expected whole numbers, e.g. 6,7');
+      const items = v.split(',').map((n) => n.trim());
+      const seeds = items.map(Number);
+      if (items.some((n) => n === '') || !seeds.every((n) => Number.isInteger(n) && n >= 0)) throw new InvalidArgumentError(`expected whole numbers such as 6,7, got "${v}"`);
       return seeds;
     })
     .option('--no-ablations', 'quality section without the ablations (features, matching, query, K)')

@@ -126,6 +126,7 @@ function templateCut(sorted: readonly number[]): number {
 
 /** The position of the widest gap in the lower half of sorted[0..k) if it is GAP_SPACINGS mean spacings wide, else k. */
 function gapWithin(sorted: readonly number[], k: number): number {
+  // Too few values for a mean spacing to say what a wide gap is.
   if (k < 8) return k;
   const spacing = (sorted[0] - sorted[k - 1]) / (k - 1);
   let widest = 0, at = k;
