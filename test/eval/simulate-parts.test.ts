@@ -11,8 +11,9 @@ import { drawSphericalShell } from '../../src/eval/simulate/shapes.js';
 import { createVolume, type Shape3 } from '../../src/volume/volume.js';
 import { volumeStats } from '../../src/volume/stats.js';
 import { CryosamError } from '../../src/errors.js';
-import { applyFourierFilter } from '../../src/eval/simulate/fourier.js';
-import { missingWedge } from '../../src/eval/simulate/wedge.js';
+import { applyFourierFilter } from '../../src/volume/fourier.js';
+import { measuredRegion } from '../../src/volume/missing-wedge.js';
+import { bandPass } from '../../src/eval/simulate/ctf.js';
 
 const mapsDir = path.join(sharedDir(), 'data', 'maps');
 
@@ -142,7 +143,7 @@ test('noise: measured noise variance is signal variance / SNR, for white and for
   assert.ok(Math.abs(stats.mean) < 0.01 && Math.abs(stats.rms - 1) < 0.01);
   // Coloured: a missing wedge and a low-pass change its variance, not the SNR.
   const coloured = { ...vol, data: white.slice() };
-  applyFourierFilter(coloured, (kz, ky, kx) => missingWedge(60)(kz, ky, kx) * Math.exp(-(kz * kz + ky * ky + kx * kx) * 9));
+  applyFourierFilter(coloured, (kz, ky, kx) => measuredRegion({ axis: 'y', minDeg: -60, maxDeg: 60 })(kz, ky, kx) * Math.exp(-(kz * kz + ky * ky + kx * kx) * 9));
   for (const [snr, noise] of [[0.1, white], [1, coloured.data]] as const) {
     const noisy = signal.slice();
     const sigma = addNoiseAtSnr(noisy, noise, snr);
@@ -184,4 +185,17 @@ test('shells: a gold ball and a vesicle have the expected volume', () => {
   for (const v of vol.data) sum += v;
   assert.ok(Math.abs(sum / ((4 / 3) * Math.PI * (22 ** 3 - 18 ** 3)) - 1) < 0.03);
   assert.equal(vol.data[(32 * 64 + 32) * 64 + 32], 0, 'hollow');
+});
+
+test('band-pass attenuates the lowest and highest frequencies; the CTF flips sign at its first zero', () => {
+  const h = bandPass({ highPassA: 400, lowPassA: 30, defocusUm: null }, 10);
+  assert.equal(h(0, 0, 0), 0);
+  const mid = h(0, 0, 1 / 10); // 100 Å
+  assert.ok(mid > 0.8 && mid > h(0, 0, 1 / 80) && mid > h(0, 0, 0.5));
+  // At Nyquist (20 Å) only the envelope exp(−(30/20)²) is left.
+  assert.ok(Math.abs(h(0, 0, 0.5) - Math.exp(-((30 / 20) ** 2))) < 1e-9);
+  const ctf = bandPass({ highPassA: 400, lowPassA: 1, defocusUm: 3 }, 10);
+  // First zero of sin χ at k² = 1/(λΔf): 1/24.3 Å at 3 µm, i.e. 0.41 cycles per 10 Å voxel.
+  assert.ok(ctf(0, 0, 0.3) > 0);
+  assert.ok(ctf(0, 0, 0.48) < 0);
 });

@@ -3,7 +3,7 @@
  * and an envelope damps the highest (coherence, drift, alignment errors). Optionally the CTF's
  * sign-flipping oscillation at a defocus is applied too, as in a tomogram without CTF correction.
  */
-import type { TransferFunction } from './fourier.js';
+import type { TransferFunction } from '../../volume/fourier.js';
 
 export interface BandPassOptions {
   /** Components of resolution coarser than this (Å) are attenuated: high-pass 1 − exp(−(k·d)²). */

@@ -15,14 +15,14 @@ import { gaussianFilter3d } from '../../volume/gaussian.js';
 import { createVolume, voxelCount, isotropic, type Volume } from '../../volume/volume.js';
 import { validateConfig, type SimulationConfig } from './config.js';
 import { bandPass, envelope } from './ctf.js';
-import { applyFourierFilter, type TransferFunction } from './fourier.js';
+import { applyFourierFilter, type TransferFunction } from '../../volume/fourier.js';
+import { measuredRegion } from '../../volume/missing-wedge.js';
 import { addNoiseAtSnr, gaussianNoise, standardize } from './noise.js';
 import { Placer, type Ball } from './place.js';
 import { Rng } from './rng.js';
 import { randomRotation, rotateTemplate, type RotatedBox } from './rotate.js';
 import { drawSphericalShell } from './shapes.js';
 import { loadTemplate, MAP_VOXEL_SIZE_A, type DensityTemplate } from './template.js';
-import { missingWedge } from './wedge.js';
 
 const ANGSTROM_PER_NM = 10;
 
@@ -212,7 +212,7 @@ function requestedCounts(cfg: SimulationConfig, templates: DensityTemplate[]): n
 /** What the signal goes through: missing wedge × CTF-like band-pass (undefined when neither is asked for). */
 function imagingTransfer(cfg: SimulationConfig): TransferFunction | undefined {
   return product(
-    cfg.tiltRangeDeg === null ? undefined : missingWedge(cfg.tiltRangeDeg),
+    cfg.tiltRangeDeg === null ? undefined : tiltWedge(cfg.tiltRangeDeg),
     cfg.ctf === null ? undefined : bandPass(cfg.ctf, cfg.voxelSizeA),
   );
 }
@@ -223,9 +223,14 @@ function imagingTransfer(cfg: SimulationConfig): TransferFunction | undefined {
  */
 function reconstructionTransfer(cfg: SimulationConfig): TransferFunction | undefined {
   return product(
-    cfg.tiltRangeDeg === null ? undefined : missingWedge(cfg.tiltRangeDeg),
+    cfg.tiltRangeDeg === null ? undefined : tiltWedge(cfg.tiltRangeDeg),
     cfg.ctf === null ? undefined : envelope(cfg.ctf.lowPassA, cfg.voxelSizeA),
   );
+}
+
+/** A tilt series about y from −maxDeg to +maxDeg. */
+function tiltWedge(maxDeg: number): TransferFunction {
+  return measuredRegion({ axis: 'y', minDeg: -maxDeg, maxDeg });
 }
 
 function product(a: TransferFunction | undefined, b: TransferFunction | undefined): TransferFunction | undefined {

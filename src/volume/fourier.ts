@@ -5,9 +5,9 @@
  * other, many lines per batch. Sizes without a fast FFT are padded (with the volume mean, so the
  * padding adds no edge) to the next 2·3·5-smooth size and cropped back.
  */
-import type { Shape3, Volume } from '../../volume/volume.js';
-import { voxelCount } from '../../volume/volume.js';
-import type { ProgressCallback } from '../../progress.js';
+import type { Shape3, Volume } from './volume.js';
+import { voxelCount } from './volume.js';
+import type { ProgressCallback } from '../progress.js';
 import { FftPlan, fastFftSize } from './fft.js';
 
 /**

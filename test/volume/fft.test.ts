@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FftPlan, fastFftSize } from '../../src/eval/simulate/fft.js';
-import { applyFourierFilter, fftFrequency, irfft3d, rfft3d } from '../../src/eval/simulate/fourier.js';
-import { missingWedge } from '../../src/eval/simulate/wedge.js';
-import { bandPass } from '../../src/eval/simulate/ctf.js';
+import { FftPlan, fastFftSize } from '../../src/volume/fft.js';
+import { applyFourierFilter, fftFrequency, irfft3d, rfft3d } from '../../src/volume/fourier.js';
 import { Rng } from '../../src/eval/simulate/rng.js';
 import { createVolume, type Shape3 } from '../../src/volume/volume.js';
 
@@ -103,46 +101,3 @@ test('3D real FFT round trip, odd and even sizes', () => {
   assert.equal(fastFftSize(384), 384);
 });
 
-test('missing wedge removes exactly the components within 30° of kz for a ±60° tilt range', () => {
-  const shape: Shape3 = [16, 8, 16];
-  const rng = new Rng(5);
-  const vol = createVolume(shape);
-  for (let i = 0; i < vol.data.length; i++) vol.data[i] = rng.normal();
-  const before = rfft3d(vol.data, shape);
-  applyFourierFilter(vol, missingWedge(60));
-  const after = rfft3d(vol.data, shape);
-  const slope = Math.tan(Math.PI / 3);
-  let inside = 0;
-  let outside = 0;
-  for (let z = 0; z < 16; z++)
-    for (let y = 0; y < 8; y++)
-      for (let kx = 0; kx < after.nxh; kx++) {
-        const i = (z * 8 + y) * after.nxh + kx;
-        const kz = fftFrequency(z, 16);
-        if (Math.abs(kz) > Math.abs(kx / 16) * slope) {
-          inside++;
-          assert.ok(Math.abs(after.re[i]) < 1e-3 && Math.abs(after.im[i]) < 1e-3, `wedge (${z},${y},${kx}) kept`);
-        } else {
-          outside++;
-          assert.ok(Math.abs(after.re[i] - before.re[i]) < 1e-3 && Math.abs(after.im[i] - before.im[i]) < 1e-3);
-        }
-      }
-  assert.ok(inside > 0 && outside > 0);
-  // A wave along z (kx = 0) lies in the wedge; one along x does not.
-  assert.equal(missingWedge(60)(0.25, 0, 0), 0);
-  assert.equal(missingWedge(60)(0, 0, 0.25), 1);
-  assert.equal(missingWedge(60)(0.2, 0.3, 0.2), 1);
-});
-
-test('band-pass attenuates the lowest and highest frequencies; the CTF flips sign at its first zero', () => {
-  const h = bandPass({ highPassA: 400, lowPassA: 30, defocusUm: null }, 10);
-  assert.equal(h(0, 0, 0), 0);
-  const mid = h(0, 0, 1 / 10); // 100 Å
-  assert.ok(mid > 0.8 && mid > h(0, 0, 1 / 80) && mid > h(0, 0, 0.5));
-  // At Nyquist (20 Å) only the envelope exp(−(30/20)²) is left.
-  assert.ok(Math.abs(h(0, 0, 0.5) - Math.exp(-((30 / 20) ** 2))) < 1e-9);
-  const ctf = bandPass({ highPassA: 400, lowPassA: 1, defocusUm: 3 }, 10);
-  // First zero of sin χ at k² = 1/(λΔf): 1/24.3 Å at 3 µm, i.e. 0.41 cycles per 10 Å voxel.
-  assert.ok(ctf(0, 0, 0.3) > 0);
-  assert.ok(ctf(0, 0, 0.48) < 0);
-});
