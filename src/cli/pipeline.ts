@@ -44,6 +44,15 @@ function parseRange(value: string): [number, number] {
   return [parts[0], parts[1]];
 }
 
+function parseTiltRange(value: string): [number, number] | 'auto' | 'none' {
+  if (value === 'auto' || value === 'none') return value;
+  const parts = value.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 2 || !parts.every((v) => v >= -90 && v <= 90) || !(parts[0] < parts[1])) {
+    throw new InvalidArgumentError(`expected auto, none or MIN,MAX in degrees with -90 ≤ MIN < MAX ≤ 90, got "${value}"`);
+  }
+  return [parts[0], parts[1]];
+}
+
 function parseAxes(value: string): Axis[] {
   if (value === 'zyx') return ['z', 'y', 'x'];
   if (value === 'z') return ['z'];
@@ -208,19 +217,23 @@ export function registerPick(program: Command): void {
       if (v === 'auto') return v;
       return parseNumber('expected a non-negative integer or auto', (n) => Number.isInteger(n) && n >= 0)(v);
     })
-    .addOption(new Option('--auto-cut <method>', 'rule of --top-k auto on the verified proposals (default template: correlation of each particle\'s density with a self-template averaged from the prompts and the best matches, after 3D alignment, cut at its Otsu threshold or a wide gap above it; shape: feature similarity plus rotation-invariant shape signature; anchor: within 2 robust spreads of the top half\'s similarities)').choices([...AUTO_CUT_METHODS]))
+    .addOption(new Option('--auto-cut <method>', 'rule of --top-k auto on the verified proposals (default template: correlation of each particle\'s density with a self-template averaged from the prompts and the best matches, after 3D alignment with the missing wedge left out, cut at its Otsu threshold; shape: feature similarity plus rotation-invariant shape signature; anchor: within 2 robust spreads of the top half\'s similarities)').choices([...AUTO_CUT_METHODS]))
     .option('--volume-range <lo,hi>', 'keep proposals whose segmented volume is lo..hi × the prompted particles\' mean volume (default 0.5,2)', parseRange)
-    .option('--verify-threshold <r>', 'reject proposals whose radial density profile correlates less than r with the prompts\' (-1..1; default -1 = off)', parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
+    .option('--verify-threshold <r>', 'reject proposals whose rotation-invariant shape signature correlates less than r with the prompts\' (-1..1; default -1 = off)', parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
     .addOption(new Option('--matching <mode>', 'hierarchical (coarse to fine, default) or naive (every voxel)').choices(['hierarchical', 'naive']))
     .option('--similarity-threshold <x>', 'cosine similarity below which positions are dropped at every level (default 0.5)', parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
     .addOption(new Option('--query <mode>', 'query: mean (masked average over all prompts, default), per-prompt (max over prompts) or centre').choices(['mean', 'per-prompt', 'centre']))
     .option('--feature-step <s>', 'encode every s-th slice along each axis (default 4)', parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
     .option('--nms-radius <r>', 'NMS radius in voxels (default: the prompted particles\' equivalent-sphere radius)', parseNumber('expected a positive number', (v) => v > 0))
+    .option('--tilt-range <range>', 'tilt range of the tilt series, whose missing wedge the template cut\'s density comparison leaves out: auto (default: read off the tomogram\'s power spectrum; the run report says what was found), none, or MIN,MAX in degrees (e.g. -60,60)', parseTiltRange)
+    .addOption(new Option('--tilt-axis <axis>', 'axis the specimen was tilted about, for --tilt-range MIN,MAX; the beam is along z (default y)').choices(['y', 'x']))
     .action(async (tomoFile: string, o: CommonOptions & {
       output: string; format?: string; mask?: string; topK?: number | 'auto'; autoCut?: AutoCutMethod; volumeRange?: [number, number]; verifyThreshold?: number;
       matching?: 'hierarchical' | 'naive'; similarityThreshold?: number; query?: QueryMode; featureStep?: number; nmsRadius?: number;
+      tiltRange?: [number, number] | 'auto' | 'none'; tiltAxis?: 'y' | 'x';
     }) => {
       const format = o.format === undefined ? undefined : cliFormat(o.format);
+      if (o.tiltAxis && !Array.isArray(o.tiltRange)) throw new CryosamError('--tilt-axis needs --tilt-range MIN,MAX');
       await checkOutputs([o.output, o.mask, o.labels]);
       const t0 = performance.now();
       const tomo = await loadTomogram(tomoFile, o.voxelSize, true);
@@ -231,6 +244,7 @@ export function registerPick(program: Command): void {
         const options: PickOptions = {
           topK: o.topK, autoCut: o.autoCut, matching: o.matching, similarityThreshold: o.similarityThreshold, query: o.query,
           featureSliceStep: o.featureStep, nmsRadius: o.nmsRadius, volumeRange: o.volumeRange, verifyThreshold: o.verifyThreshold,
+          tiltRange: Array.isArray(o.tiltRange) ? { axis: o.tiltAxis ?? 'y', minDeg: o.tiltRange[0], maxDeg: o.tiltRange[1] } : o.tiltRange,
           segment: segmentOptions(o),
         };
         const result = await sam.pick(prompts, options);

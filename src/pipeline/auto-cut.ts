@@ -5,8 +5,8 @@
  * Rules, kept side by side so they can be compared by measurement (bench/quality.ts):
  * - 'template' (default): the normalised cross-correlation of each instance's density with the
  *   self-template made from the prompts, after alignment (src/pipeline/self-template.ts), on the
- *   Fisher z scale, cut at its Otsu threshold, or at a wide gap within the upper class
- *   (GAP_SPACINGS). Needs MIN_CUT_INSTANCES instances; with fewer, all are kept;
+ *   Fisher z scale, cut at its Otsu threshold (one population, SAME_POPULATION_RATIO, is kept
+ *   whole). Needs MIN_CUT_INSTANCES instances; with fewer, all are kept;
  * - 'shape': two independent kinds of evidence per instance, the feature similarity that
  *   proposed it (on the −log(1 − s) scale) and the correlation of its rotation-invariant shape
  *   signature with the target's (src/pipeline/verify.ts; Fisher z scale), each standardised over
@@ -24,10 +24,15 @@
  * - 'relative': keep scores at least `RELATIVE_FRACTION` of the prompts' own similarity;
  * - 'gap': cut at the widest gap between consecutive sorted scores in the upper half of their range.
  * How 'template' was chosen: pipeline runs with every verified instance kept and scored by the
- * self-template, each rule applied offline (realistic and medium seeds 1–3, crowded and easy seeds
- * 1–2, 3 random prompts each; mean F1 and worst run; the comparison sphere then 1.5 radii, now 2:
- * see src/pipeline/self-template.ts): realistic 0.884 (0.84), crowded 0.884 (0.87), medium 0.847
- * (0.63), easy 1.000. The 'shape' rule was measured at realistic 0.850, crowded 0.823,
+ * self-template, repeated particles dropped, each rule applied offline (realistic and medium seeds
+ * 1–3, crowded seeds 1–2, 5 random prompts each; mean F1 and worst run). With the wedge-constrained
+ * comparison (src/pipeline/self-template.ts): Otsu realistic 0.920 (0.907), medium 0.999 (0.980),
+ * crowded 0.886 (0.864), against 0.935, 1.000 and 0.934 for the best threshold in hindsight; a
+ * second split at a gap of 6 mean spacings inside Otsu's upper class (the default while the
+ * comparison ignored the wedge) cost medium's worst run (0.837) for ≤ 0.002 elsewhere, at 8 and 10
+ * spacings it made no difference, and a Gaussian mixture chosen by BIC fell to 0.546 on realistic.
+ * Before the wedge was left out, Otsu measured realistic 0.884 (0.84), crowded 0.884 (0.87),
+ * medium 0.847 (0.63), easy 1.000 in the same kind of comparison. The 'shape' rule was measured at realistic 0.850, crowded 0.823,
  * medium 0.808 in the same kind of comparison (below). Adding the feature similarity or the shape
  * signature to the evidence, Gaussian mixtures chosen by BIC, repeated Otsu splits (by separation,
  * or dropping a low class first), three-class Otsu, Kittler–Illingworth minimum-error thresholds
@@ -99,42 +104,16 @@ export function combinedEvidence(similarities: readonly number[], shapeCorrelati
 /**
  * Two Otsu classes of template correlations whose means (Fisher z) are this close are one
  * population, all matches (e.g. a tomogram of one kind of particle): every instance is kept. On
- * the presets' mixtures of targets and look-alikes the lower class's mean was 0.38–0.69 of the upper's.
+ * the presets' mixtures of targets and look-alikes the lower class's mean was 0.28–0.65 of the
+ * upper's (medium, crowded and realistic seeds 1–3, one prompt, 5 draws each).
  */
 const SAME_POPULATION_RATIO = 0.8;
 
-/**
- * A gap in the lower half of Otsu's upper class at least this many times the class's mean spacing
- * splits it again. Otsu's two classes are often targets plus look-alikes against background
- * fragments, and when the look-alikes form their own cluster below the targets a gap shows it. The
- * largest of n spacings drawn from one smooth population is about ln(n) mean spacings (5 for n =
- * 150), so 6 is rarely reached by chance. Measured offline (one prompt, 3–5 draws, 2-radius sphere;
- * realistic seeds 1–5, medium 1–6, crowded 1–2 and 4–5, DeepFinder 1–2): medium 0.873 → 0.889,
- * medium with 10% prompts (seed 6) 0.877 → 0.985, realistic, crowded, easy and DeepFinder unchanged;
- * 4 and 5 gained more on medium but lost on realistic (worst 0.79).
- */
-const GAP_SPACINGS = 6;
-
 function templateCut(sorted: readonly number[]): number {
-  const threshold = otsuThreshold(sorted);
-  const k = countAbove(sorted, threshold);
+  const k = countAbove(sorted, otsuThreshold(sorted));
   const mean = (xs: readonly number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
   const upper = mean(sorted.slice(0, k)), lower = mean(sorted.slice(k));
-  if (upper > 0 && lower >= SAME_POPULATION_RATIO * upper) return sorted.length;
-  return gapWithin(sorted, k);
-}
-
-/** The position of the widest gap in the lower half of sorted[0..k) if it is GAP_SPACINGS mean spacings wide, else k. */
-function gapWithin(sorted: readonly number[], k: number): number {
-  // Too few values for a mean spacing to say what a wide gap is.
-  if (k < 8) return k;
-  const spacing = (sorted[0] - sorted[k - 1]) / (k - 1);
-  let widest = 0, at = k;
-  for (let j = Math.ceil(k / 2); j < k; j++) {
-    const gap = sorted[j - 1] - sorted[j];
-    if (gap > widest) (widest = gap), (at = j);
-  }
-  return spacing > 0 && widest >= GAP_SPACINGS * spacing ? at : k;
+  return upper > 0 && lower >= SAME_POPULATION_RATIO * upper ? sorted.length : k;
 }
 
 /** Number of leading entries of `sorted` (descending) that are ≥ threshold. */

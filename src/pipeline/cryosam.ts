@@ -15,6 +15,7 @@ import { noProgress, type ProgressCallback } from '../progress.js';
 import { intensityStats } from '../engines/onnx/intensity.js';
 import { normalizeRobust } from '../volume/normalize.js';
 import type { Axis, Shape3, Volume } from '../volume/volume.js';
+import { estimateTiltRange, measuredRegion, type EstimatedTiltRange } from '../volume/missing-wedge.js';
 import { autoCut, combinedEvidence, DEFAULT_AUTO_CUT, fisherZ } from './auto-cut.js';
 import { cacheKey, DiskCache, identityKey, tomogramHash, DEFAULT_CACHE_LIMIT_BYTES } from './cache.js';
 import { EmbeddingStore } from './embedding-store.js';
@@ -22,7 +23,7 @@ import { DEFAULT_FEATURE_SLICE_STEP, FeatureVolume, type FeatureBuildStats } fro
 import { equivalentRadius, fromBoxMask, instanceContains, pointInstance } from './instance.js';
 import { DEFAULT_PYRAMID, DEFAULT_SIMILARITY_THRESHOLD, matchFeatures, scorePoints } from './matching.js';
 import { buildQueries } from './query.js';
-import { contrastPolarity, densityCentre, meanSignature, shapeSignature, signatureCorrelation, signatureGeometry } from './verify.js';
+import { contrastPolarity, densityCentre, meanSignature, repeatedParticles, shapeSignature, signatureCorrelation, signatureGeometry } from './verify.js';
 import { selfTemplateScores } from './self-template.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import type { InstanceMask, PickOptions, PickReport, PickResult, SegmentOptions, StageReport, VoxelPoint } from './types.js';
@@ -101,6 +102,7 @@ function withoutOverlaps(inst: InstanceMask, earlier: InstanceMask[]): InstanceM
 export class CryoSam {
   private readonly store: EmbeddingStore;
   private readonly featureVolumes = new Map<number, FeatureVolume>();
+  private estimatedTiltRange: EstimatedTiltRange | null | undefined;
 
   private constructor(
     readonly tomogram: Volume,
@@ -184,6 +186,7 @@ export class CryoSam {
       nmsRadius: opts.nmsRadius,
       volumeRange: opts.volumeRange ?? DEFAULT_VOLUME_RANGE,
       verifyThreshold: opts.verifyThreshold ?? DEFAULT_VERIFY_THRESHOLD,
+      tiltRange: opts.tiltRange ?? 'auto',
       segment: { ...seg, negatives: seg.negatives.length },
     };
     if (typeof resolved.topK === 'number' && !(Number.isInteger(resolved.topK) && resolved.topK >= 0)) {
@@ -220,9 +223,16 @@ export class CryoSam {
     const geometry = signatureGeometry(equivalentRadius(meanVoxels));
     const polarity = contrastPolarity(this.tomogram, prompted);
     const signatures = new Map<InstanceMask, Float64Array>();
+    // Density centres: where the template cut compares particles, and where picks are reported.
+    const centres = new Map<InstanceMask, VoxelPoint>();
+    const centreOf = (inst: InstanceMask): VoxelPoint => {
+      let c = centres.get(inst);
+      if (!c) centres.set(inst, (c = densityCentre(this.tomogram, inst.centroid, geometry, polarity)));
+      return c;
+    };
     const signatureOf = (inst: InstanceMask): Float64Array => {
       let sig = signatures.get(inst);
-      if (!sig) signatures.set(inst, (sig = shapeSignature(this.tomogram, densityCentre(this.tomogram, inst.centroid, geometry, polarity), geometry)));
+      if (!sig) signatures.set(inst, (sig = shapeSignature(this.tomogram, centreOf(inst), geometry)));
       return sig;
     };
     const reference = resolved.verifyThreshold > -1 ? meanSignature(prompted.map(signatureOf)) : undefined;
@@ -233,7 +243,11 @@ export class CryoSam {
     const scores = match.peaks.map((p) => p.score);
     const proposals = match.peaks.slice(0, Math.min(resolved.topK === 'auto' ? AUTO_TOP_K_LIMIT : resolved.topK, scores.length));
 
-    const rejected = { empty: 0, volume: 0, shape: 0, cut: 0 };
+    const rejected = { empty: 0, volume: 0, shape: 0, duplicate: 0, cut: 0 };
+    // The template cut compares densities over the Fourier components the tomogram measured.
+    const templateCut = resolved.topK === 'auto' && resolved.autoCut === 'template';
+    const tilt = !templateCut || resolved.tiltRange === 'none' ? undefined : resolved.tiltRange === 'auto' ? this.tiltRange() : resolved.tiltRange;
+    const missingWedge = tilt ? { ...tilt, source: resolved.tiltRange === 'auto' ? 'estimated' : 'given' } : 'none';
     await timed('segment proposals', async () => {
       let rejectsInARow = 0;
       for (const [i, peak] of proposals.entries()) {
@@ -269,8 +283,7 @@ export class CryoSam {
         let evidence = found.map((inst) => inst.score);
         if (resolved.autoCut === 'template' && found.length > 0) {
           const all = [...prompted, ...found];
-          const centres = all.map((inst) => densityCentre(this.tomogram, inst.centroid, geometry, polarity));
-          const ncc = selfTemplateScores(this.tomogram, centres, prompted.length, equivalentRadius(meanVoxels), {}, this.onProgress);
+          const ncc = selfTemplateScores(this.tomogram, all.map(centreOf), prompted.length, equivalentRadius(meanVoxels), { measured: tilt && measuredRegion(tilt) }, this.onProgress);
           all.forEach((inst, i) => (inst.verification = ncc[i]));
           evidence = found.map((inst) => fisherZ(inst.verification ?? -1));
         } else if (resolved.autoCut === 'shape' && found.length > 0) {
@@ -281,18 +294,21 @@ export class CryoSam {
           evidence = combinedEvidence(evidence, found.map((inst) => inst.verification ?? -1));
         }
         const order = found.map((inst, i) => ({ inst, e: evidence[i] })).sort((a, b) => b.e - a.e);
+        // One particle segmented twice: keep its better-ranked mask.
+        const duplicates = repeatedParticles(order.map((o) => o.inst), centreOf, equivalentRadius(meanVoxels), prompted.map(centreOf));
+        const unique = order.filter((o) => !duplicates.has(o.inst));
         const promptScores = scorePoints(fv, queries, match.grid, prompted.map((inst) => inst.centroid));
-        const cut = new Set(order.slice(autoCut(order.map((o) => o.e), promptScores, resolved.autoCut)).map((o) => o.inst));
+        const cut = new Set(unique.slice(autoCut(unique.map((o) => o.e), promptScores, resolved.autoCut)).map((o) => o.inst));
+        rejected.duplicate = duplicates.size;
         rejected.cut = cut.size;
-        instances.splice(0, instances.length, ...instances.filter((inst) => !cut.has(inst)));
+        instances.splice(0, instances.length, ...instances.filter((inst) => !cut.has(inst) && !duplicates.has(inst)));
       });
     }
     const kept = instances.filter((inst) => inst.voxels > 0);
     const vs = this.tomogram.voxelSize;
     const voxelNm3 = (vs.x * vs.y * vs.z) / 1000;
-    const templateCut = resolved.topK === 'auto' && resolved.autoCut === 'template';
     const picks = kept.map((inst) => ({
-      ...inst.centroid,
+      ...centreOf(inst),
       score: templateCut ? (inst.verification ?? inst.score) : inst.score,
       similarity: inst.score,
       verification: inst.verification,
@@ -309,9 +325,15 @@ export class CryoSam {
       picks: picks.length,
       cacheHits: { features: featureStats.cacheHits, embeddings: this.store.stats.cacheHits - before.cacheHits },
       rejected,
-      options: { ...resolved, nmsRadius, peaks: match.peaks.length, levels: match.levels, featureBytes: fv.bytes },
+      options: { ...resolved, nmsRadius, peaks: match.peaks.length, levels: match.levels, featureBytes: fv.bytes, missingWedge },
     };
     return { picks, instances: kept, report };
+  }
+
+  /** The tilt range estimated from the tomogram's power spectrum, once per CryoSam (undefined: no wedge seen). */
+  tiltRange(): EstimatedTiltRange | undefined {
+    if (this.estimatedTiltRange === undefined) this.estimatedTiltRange = estimateTiltRange(this.tomogram) ?? null;
+    return this.estimatedTiltRange ?? undefined;
   }
 
   /** The feature volume at a slice step: built (or read from the cache) once per CryoSam. */

@@ -5,6 +5,7 @@
 import type { Axis } from '../volume/volume.js';
 import type { Pick } from '../io/coords/pick.js';
 import type { AutoCutMethod } from './auto-cut.js';
+import type { TiltRange } from '../volume/missing-wedge.js';
 
 /** A voxel position (x = column, y = row, z = section), as in Pick. */
 export interface VoxelPoint {
@@ -79,6 +80,12 @@ export interface PickOptions {
    * signature instead of thresholding it). See src/pipeline/verify.ts.
    */
   verifyThreshold?: number;
+  /**
+   * The tilt range of the tomogram's tilt series, whose missing wedge the self-template comparison
+   * leaves out: 'auto' (default) reads it off the tomogram's power spectrum
+   * (src/volume/missing-wedge.ts), 'none' compares all Fourier components.
+   */
+  tiltRange?: TiltRange | 'auto' | 'none';
   segment?: SegmentOptions;
 }
 
@@ -98,14 +105,19 @@ export interface PickReport {
   instances: number;
   picks: number;
   cacheHits: { features: number; embeddings: number };
-  /** Segmented proposals rejected: no particle found, volume or shape unlike the prompts', or below the automatic cut. */
-  rejected: { empty: number; volume: number; shape: number; cut: number };
+  /**
+   * Segmented proposals rejected: no particle found, volume or shape unlike the prompts', a second
+   * mask of a particle already found (same density centre), or below the automatic cut.
+   */
+  rejected: { empty: number; volume: number; shape: number; duplicate: number; cut: number };
   options: Record<string, unknown>;
 }
 
 export interface PickResult {
   /**
-   * One pick per instance: centroid in voxels, instanceId, the instance volume, the feature
+   * One pick per instance: its density centre in voxels (the centre of mass of the density around
+   * the mask's centroid, src/pipeline/verify.ts densityCentre; a partial mask's centroid lies off
+   * the particle's centre, its density centre does not), instanceId, the instance volume, the feature
    * similarity of its proposal (1 for prompts), and as `score` what ranked it for the automatic
    * cut: the self-template correlation after the 'template' cut (so that a threshold on the written
    * score, e.g. rlnAutopickFigureOfMerit or the viewer's slider, tightens that cut), else the similarity.

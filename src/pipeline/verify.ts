@@ -222,3 +222,20 @@ export function contrastPolarity(tomogram: Volume, instances: readonly InstanceM
   if (nInside === 0 || nOutside === 0) return -1;
   return inside / nInside <= outside / nOutside ? -1 : 1;
 }
+
+/**
+ * The items that repeat a particle already taken: walking `ordered` (best first), an item whose
+ * centre lies within `radius` of a taken centre (`taken` starts with, e.g., the prompts') is a
+ * repeat, else its centre is taken. Two masks of one particle (each part passing for a particle)
+ * have density centres within an equivalent radius, where two particles of that size cannot be.
+ */
+export function repeatedParticles<T>(ordered: readonly T[], centreOf: (item: T) => VoxelPoint, radius: number, taken: VoxelPoint[] = []): Set<T> {
+  const kept = [...taken];
+  const repeats = new Set<T>();
+  for (const item of ordered) {
+    const c = centreOf(item);
+    if (kept.some((t) => Math.hypot(t.x - c.x, t.y - c.y, t.z - c.z) < radius)) repeats.add(item);
+    else kept.push(c);
+  }
+  return repeats;
+}

@@ -71,3 +71,25 @@ test('segment writes a mask; prompts outside the tomogram fail naming the file, 
   assert.notEqual(noPrompt.code, 0);
   assert.match(noPrompt.stderr, /--at/);
 });
+
+test('pick records the missing wedge it left out: given, estimated or none; bad tilt ranges fail', async () => {
+  const p = particles[2];
+  const out = path.join(dir, 'wedge.star');
+  const given = await runCli(['pick', tomo, '--at', `${p.x},${p.y},${p.z}`, '-o', out, '--tilt-range', '-50,55', '--tilt-axis', 'x', '-q'], { env: env() });
+  assert.equal(given.code, 0, given.stderr);
+  const report = JSON.parse(await fs.readFile(`${out}.report.json`, 'utf8'));
+  assert.deepEqual(report.options.tiltRange, { axis: 'x', minDeg: -50, maxDeg: 55 });
+  assert.deepEqual(report.options.missingWedge, { axis: 'x', minDeg: -50, maxDeg: 55, source: 'given' });
+  // The synthetic tomogram has no wedge: auto finds none, and says so.
+  const auto = await runCli(['pick', tomo, '--at', `${p.x},${p.y},${p.z}`, '-o', out, '-q'], { env: env() });
+  assert.equal(auto.code, 0, auto.stderr);
+  const autoReport = JSON.parse(await fs.readFile(`${out}.report.json`, 'utf8'));
+  assert.equal(autoReport.options.tiltRange, 'auto');
+  assert.equal(autoReport.options.missingWedge, 'none');
+  for (const bad of [['--tilt-range', '60,-60'], ['--tilt-range', '-100,60'], ['--tilt-range', 'wedge'], ['--tilt-axis', 'x']]) {
+    const r = await runCli(['pick', tomo, '--at', `${p.x},${p.y},${p.z}`, '-o', path.join(dir, 'never.star'), ...bad], { env: env() });
+    assert.notEqual(r.code, 0, bad.join(' '));
+    assert.match(r.stderr, /tilt/, r.stderr);
+  }
+  await assert.rejects(fs.stat(path.join(dir, 'never.star')));
+});

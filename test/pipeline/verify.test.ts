@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { combinedEvidence, autoCut, MIN_CUT_INSTANCES } from '../../src/pipeline/auto-cut.js';
 import { fromBoxMask } from '../../src/pipeline/instance.js';
-import { contrastPolarity, densityCentre, shapeSignature, signatureCorrelation, signatureGeometry } from '../../src/pipeline/verify.js';
+import { contrastPolarity, densityCentre, repeatedParticles, shapeSignature, signatureCorrelation, signatureGeometry } from '../../src/pipeline/verify.js';
 import { createVolume, type Volume } from '../../src/volume/volume.js';
 import { rng } from './synthetic.js';
 
@@ -79,4 +79,12 @@ test('the shape cut separates look-alikes that feature similarity alone ranks am
   assert.ok(bySimilarity.filter((o) => o.t).length < 26, 'similarity alone does not separate them (the test would prove nothing)');
   const few = order.slice(0, MIN_CUT_INSTANCES - 1).map((o) => o.e);
   assert.equal(autoCut(few, [], 'shape'), few.length, 'too few instances to split: keep all');
+});
+
+test('a particle found twice keeps its first mask; neighbours further than the radius stay', () => {
+  const at = (x: number, name: string) => ({ name, c: { x, y: 10, z: 10 } });
+  const ordered = [at(20, 'a'), at(23, 'a again'), at(40, 'b'), at(51, 'c'), at(4, 'prompt again')];
+  const repeats = repeatedParticles(ordered, (o) => o.c, 5, [{ x: 0, y: 10, z: 10 }]);
+  assert.deepEqual([...repeats].map((o) => o.name), ['a again', 'prompt again']);
+  assert.equal(repeatedParticles(ordered, (o) => o.c, 2).size, 0, 'all further apart than 2 voxels');
 });
