@@ -11,6 +11,7 @@ import {
   matchingAblation,
   proposalCurve,
   queryAblation,
+  wedgeAblation,
   type AnnotationRatio,
   type AnnotationRatioRow,
   type EvalTarget,
@@ -18,6 +19,7 @@ import {
   type MatchingAblationRow,
   type ProposalPoint,
   type QueryAblationRow,
+  type WedgeAblationRow,
 } from '../src/eval/protocol.js';
 import { plotLines, type PlotSeries } from '../src/eval/plot.js';
 import { estimateClassRadii } from '../src/eval/segmentation.js';
@@ -37,6 +39,8 @@ export interface QualitySettings {
   deepFinderPromptSeeds: number[];
   /** Presets whose first seed also runs the ablations (matching, proposals, features). */
   ablationPresets: string[];
+  /** Presets whose first seed also compares the template cut with and without the missing wedge. */
+  wedgePresets: string[];
   engine: EngineOptions;
   /** Feature extractors compared in the ablation. */
   ablationEngines: EngineOptions[];
@@ -63,9 +67,17 @@ export interface AblationResult {
   plot: string;
 }
 
+export interface WedgeResult {
+  dataset: string;
+  tomogram: string;
+  className: string;
+  rows: WedgeAblationRow[];
+}
+
 export interface QualityResult {
   simulated: TargetResult[];
   ablations: AblationResult[];
+  wedge: WedgeResult[];
   deepFinder: TargetResult[];
   plots: string[];
 }
@@ -79,6 +91,7 @@ export function quickQuality(engine: EngineOptions, log: (line: string) => void)
     deepFinderTomograms: [1],
     deepFinderPromptSeeds: [1],
     ablationPresets: ['easy'],
+    wedgePresets: ['easy'],
     engine,
     ablationEngines: [{ engine: 'classical' }],
     log,
@@ -97,6 +110,7 @@ export async function fullQuality(engine: EngineOptions, log: (line: string) => 
     deepFinderTomograms: [1, 2, 3, 4, 5],
     deepFinderPromptSeeds: [1, 2],
     ablationPresets: ['medium'],
+    wedgePresets: ['medium', 'realistic'],
     engine,
     ablationEngines: [{ engine: 'classical' }, { engine: 'xfeat' }, ...(await installedDinov2()).map((engine) => ({ engine }))],
     log,
@@ -110,7 +124,7 @@ async function installedDinov2(): Promise<string[]> {
 }
 
 export async function runQuality(settings: QualitySettings, outDir: string): Promise<QualityResult> {
-  const result: QualityResult = { simulated: [], ablations: [], deepFinder: [], plots: [] };
+  const result: QualityResult = { simulated: [], ablations: [], wedge: [], deepFinder: [], plots: [] };
   for (const preset of settings.presets) {
     for (const [index, seed] of settings.simulationSeeds.entries()) {
       settings.log(`quality: simulating ${preset} (seed ${seed})`);
@@ -134,6 +148,11 @@ export async function runQuality(settings: QualitySettings, outDir: string): Pro
             rows,
           });
           if (index === 0 && settings.ablationPresets.includes(preset)) result.ablations.push(await ablations(`sim-${preset}`, cls.id, target, session, settings, outDir));
+          if (index === 0 && settings.wedgePresets.includes(preset)) {
+            settings.log(`quality: ${preset} seed ${seed}, ${cls.id}: missing-wedge ablation`);
+            const { rows: wedgeRows } = await wedgeAblation(target, { session, seeds: settings.promptSeeds });
+            result.wedge.push({ dataset: `sim-${preset}`, tomogram: `seed ${seed}`, className: cls.id, rows: wedgeRows });
+          }
         } finally {
           await session.dispose();
         }

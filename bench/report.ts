@@ -83,6 +83,16 @@ export function renderReport(r: BenchReport): string {
         `![precision-recall over K](${a.plot})\n`,
       );
     }
+    if (q.wedge.length > 0) {
+      out.push(
+        '### Missing wedge in the template cut (one prompt)\n',
+        'auto: the density comparison leaves out the missing wedge read off the tomogram (the default); none: it compares all Fourier components.\n',
+        table(
+          ['dataset', 'tomogram', 'tilt range', 'precision', 'recall', 'F1', 'worst F1', 's / run'],
+          q.wedge.flatMap((w) => w.rows.map((r) => [w.dataset, w.tomogram, r.tiltRange, meanSd(r.precision), meanSd(r.recall), meanSd(r.f1), num(Math.min(...r.runs.map((x) => x.f1))), num(r.seconds.mean, 1)])),
+        ),
+      );
+    }
     if (q.deepFinder.length > 0) {
       out.push(
         '### DeepFinder toy100 (third-party ground truth)\n',

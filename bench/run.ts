@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       if (items.some((n) => n === '') || !seeds.every((n) => Number.isInteger(n) && n >= 0)) throw new InvalidArgumentError(`expected whole numbers such as 6,7, got "${v}"`);
       return seeds;
     })
-    .option('--no-ablations', 'quality section without the ablations (features, matching, query, K)')
+    .option('--no-ablations', 'quality section without the ablations (features, matching, query, K, missing wedge)')
     .option('--no-deepfinder', 'quality section without the DeepFinder toy100 tomograms')
     .parse(process.argv);
   const opts = program.opts<{ out: string; quick?: boolean; only?: Section; engine: string; presets?: string[]; simSeeds?: number[]; ablations: boolean; deepfinder: boolean }>();
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     const settings = quick ? quickQuality(engine, log) : await fullQuality(engine, log);
     if (opts.presets) settings.presets = opts.presets;
     if (opts.simSeeds) settings.simulationSeeds = opts.simSeeds;
-    if (!opts.ablations) settings.ablationPresets = [];
+    if (!opts.ablations) (settings.ablationPresets = []), (settings.wedgePresets = []);
     if (!opts.deepfinder) settings.deepFinderTomograms = [];
     report.quality = await runQuality(settings, outDir);
   }

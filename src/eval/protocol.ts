@@ -177,11 +177,9 @@ export async function matchingAblation(
   const ratio = opts.ratio ?? 'one';
   return withSession(target, opts, async (session) => {
     await session.pick(drawPrompts(target.truth, ratio, seeds[0]), { ...opts.pickOptions, topK: 0 });
-    const rows: MatchingAblationRow[] = [];
-    for (const matching of ['hierarchical', 'naive'] as const) {
-      rows.push({ matching, ...(await runSeeds(session, target, ratio, seeds, { ...opts.pickOptions, matching })) });
-      report(opts, 'matching ablation', rows.length, 2);
-    }
+    const modes = ['hierarchical', 'naive'] as const;
+    const summaries = await perVariant(session, target, opts, 'matching ablation', ratio, seeds, modes, (matching) => ({ matching }));
+    const rows = modes.map((matching, i) => ({ matching, ...summaries[i] }));
     return { rows, naiveOverHierarchical: rows[1].matchingSeconds.mean / rows[0].matchingSeconds.mean };
   });
 }
@@ -201,14 +199,28 @@ export async function queryAblation(
   target: EvalTarget,
   opts: ProtocolOptions & { ratio?: AnnotationRatio; seeds?: readonly number[] } = {},
 ): Promise<{ rows: QueryAblationRow[] }> {
-  const seeds = opts.seeds ?? DEFAULT_SEEDS;
   return withSession(target, opts, async (session) => {
-    const rows: QueryAblationRow[] = [];
-    for (const query of QUERY_MODES) {
-      rows.push({ query, ...(await runSeeds(session, target, opts.ratio ?? 0.1, seeds, { ...opts.pickOptions, query })) });
-      report(opts, 'query ablation', rows.length, QUERY_MODES.length);
-    }
-    return { rows };
+    const summaries = await perVariant(session, target, opts, 'query ablation', opts.ratio ?? 0.1, opts.seeds ?? DEFAULT_SEEDS, QUERY_MODES, (query) => ({ query }));
+    return { rows: QUERY_MODES.map((query, i) => ({ query, ...summaries[i] })) };
+  });
+}
+
+export interface WedgeAblationRow extends RunSummary {
+  tiltRange: 'auto' | 'none';
+}
+
+/**
+ * The template cut's density comparison with the missing wedge left out (the tilt range read off
+ * the tomogram, the default) and over all Fourier components: the same prompts, one pick each.
+ */
+export async function wedgeAblation(
+  target: EvalTarget,
+  opts: ProtocolOptions & { ratio?: AnnotationRatio; seeds?: readonly number[] } = {},
+): Promise<{ rows: WedgeAblationRow[] }> {
+  const ranges = ['auto', 'none'] as const;
+  return withSession(target, opts, async (session) => {
+    const summaries = await perVariant(session, target, opts, 'missing-wedge ablation', opts.ratio ?? 'one', opts.seeds ?? DEFAULT_SEEDS, ranges, (tiltRange) => ({ tiltRange }));
+    return { rows: ranges.map((tiltRange, i) => ({ tiltRange, ...summaries[i] })) };
   });
 }
 
@@ -247,6 +259,25 @@ async function withSession<T>(target: EvalTarget, opts: ProtocolOptions, run: (s
   } finally {
     await session.dispose();
   }
+}
+
+/** The same prompts (per seed) once per variant of the pick options: one summary per variant, in order. */
+async function perVariant<V>(
+  session: CryoSam,
+  target: EvalTarget,
+  opts: ProtocolOptions,
+  stage: string,
+  ratio: AnnotationRatio,
+  seeds: readonly number[],
+  variants: readonly V[],
+  options: (variant: V) => PickOptions,
+): Promise<RunSummary[]> {
+  const summaries: RunSummary[] = [];
+  for (const variant of variants) {
+    summaries.push(await runSeeds(session, target, ratio, seeds, { ...opts.pickOptions, ...options(variant) }));
+    report(opts, stage, summaries.length, variants.length);
+  }
+  return summaries;
 }
 
 async function runSeeds(

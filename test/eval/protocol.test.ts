@@ -9,6 +9,7 @@ import {
   promptCount,
   proposalCurve,
   queryAblation,
+  wedgeAblation,
   type EvalTarget,
 } from '../../src/eval/protocol.js';
 import { CryoSam } from '../../src/pipeline/cryosam.js';
@@ -74,6 +75,11 @@ test('annotation ratio, matching and proposal experiments on a tiny synthetic to
     assert.deepEqual(queries.rows.map((r) => [r.query, r.runs[0].prompts]), [['mean', n / 2], ['per-prompt', n / 2], ['centre', n / 2]]);
     // Every query finds the clear spheres.
     for (const r of queries.rows) assert.ok(r.recall.mean >= 0.9, `${r.query}: recall ${r.recall.mean}`);
+
+    // The synthetic tomogram has no missing wedge: auto finds none and compares as 'none' does.
+    const wedge = await wedgeAblation(t, { session, seeds: [1] });
+    assert.deepEqual(wedge.rows.map((r) => r.tiltRange), ['auto', 'none']);
+    assert.deepEqual(wedge.rows[0].runs.map((r) => [r.tp, r.fp]), wedge.rows[1].runs.map((r) => [r.tp, r.fp]));
 
     const { points } = await proposalCurve(t, { session, ks: [0, 2, n] });
     assert.deepEqual(points.map((p) => p.k), [0, 2, n]);
