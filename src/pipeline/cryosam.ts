@@ -24,7 +24,7 @@ import { equivalentRadius, fromBoxMask, instanceContains, pointInstance } from '
 import { DEFAULT_PYRAMID, DEFAULT_SIMILARITY_THRESHOLD, matchFeatures, scorePoints } from './matching.js';
 import { buildQueries } from './query.js';
 import { contrastPolarity, densityCentre, meanSignature, repeatedParticles, shapeSignature, signatureCorrelation, signatureGeometry } from './verify.js';
-import { selfTemplateScores } from './self-template.js';
+import { alignToSelfTemplate } from './self-template.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import type { InstanceMask, PickOptions, PickReport, PickResult, SegmentOptions, StageReport, VoxelPoint } from './types.js';
 
@@ -283,7 +283,7 @@ export class CryoSam {
         let evidence = found.map((inst) => inst.score);
         if (resolved.autoCut === 'template' && found.length > 0) {
           const all = [...prompted, ...found];
-          const ncc = selfTemplateScores(this.tomogram, all.map(centreOf), prompted.length, equivalentRadius(meanVoxels), { measured: tilt && measuredRegion(tilt) }, this.onProgress);
+          const { scores: ncc } = alignToSelfTemplate(this.tomogram, all.map(centreOf), prompted.length, equivalentRadius(meanVoxels), { measured: tilt && measuredRegion(tilt) }, this.onProgress);
           all.forEach((inst, i) => (inst.verification = ncc[i]));
           evidence = found.map((inst) => fisherZ(inst.verification ?? -1));
         } else if (resolved.autoCut === 'shape' && found.length > 0) {

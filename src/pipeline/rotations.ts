@@ -21,7 +21,7 @@ export function transpose(r: Matrix3): Matrix3 {
 /** Rotation by `angle` (radians) about coordinate axis `axis` (0 = z, 1 = y, 2 = x). */
 export function axisRotation(axis: number, angle: number): Matrix3 {
   const c = Math.cos(angle), s = Math.sin(angle);
-  const m = Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
+  const m = IDENTITY.slice();
   const [p, q] = [(axis + 1) % 3, (axis + 2) % 3];
   m[p * 3 + p] = c;
   m[p * 3 + q] = -s;

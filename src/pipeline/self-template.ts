@@ -96,6 +96,19 @@ function sampleRotated(volume: Volume, c: VoxelPoint, R: Matrix3, offsets: Float
 }
 
 /**
+ * A box of side 2·half + 1 placed in an n³ box (n ≥ side) with its centre at index 0: offsets
+ * −half..half go to index (offset mod n), so a transform's phases are relative to the centre.
+ */
+function centredAtOrigin(box: Float32Array, half: number, n: number): Float32Array {
+  const side = 2 * half + 1;
+  const out = new Float32Array(n ** 3);
+  for (let z = 0, k = 0; z < side; z++) for (let y = 0; y < side; y++) for (let x = 0; x < side; x++, k++) {
+    out[((((z - half + n) % n) * n + ((y - half + n) % n)) * n) + ((x - half + n) % n)] = box[k];
+  }
+  return out;
+}
+
+/**
  * The Fourier components a comparison uses: those of an n³ box inside the sphere |k| ≤ ½ cycle per
  * sample (the corners hold only aliased noise), measured by the tomogram, without the mean (k = 0).
  * Each is stored once from the half spectrum, with weight 2 where its Hermitian twin is implied.
@@ -176,15 +189,8 @@ class ReferenceSpectrum {
    * @param coverage the coverage at frequency (kz, ky, kx) in cycles per sample, or undefined for full coverage.
    */
   constructor(masked: Float32Array, half: number, n: number, coverage: ((kz: number, ky: number, kx: number) => number) | undefined) {
-    // Box offsets −half..half go to index (offset mod m) of an m³ box: the centre at index 0.
     const m = fastFftSize(PAD * n);
-    const padded = new Float32Array(m ** 3);
-    const side = 2 * half + 1;
-    for (let z = 0; z < side; z++) for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) {
-      const iz = (z - half + m) % m, iy = (y - half + m) % m, ix = (x - half + m) % m;
-      padded[(iz * m + iy) * m + ix] = masked[(z * side + y) * side + x];
-    }
-    const spectrum = rfft3d(padded, [m, m, m]);
+    const spectrum = rfft3d(centredAtOrigin(masked, half, m), [m, m, m]);
     this.m = m;
     this.re = spectrum.re;
     this.im = spectrum.im;
@@ -304,27 +310,17 @@ class ParticleSet {
     const box = new Float32Array(side ** 3);
     centres.forEach((c, i) => {
       sampleRotated(tomogram, c, IDENTITY, this.boxOffsets, box);
-      const spectrum = rfft3d(this.masked(box, this.n), [this.n, this.n, this.n]);
+      const spectrum = rfft3d(centredAtOrigin(this.masked(box), this.half, this.n), [this.n, this.n, this.n]);
       particleComponents(this.components, spectrum.re, spectrum.im, this.values.subarray(2 * i * count, 2 * (i + 1) * count), this.power.subarray(i * count, (i + 1) * count));
     });
   }
 
-  /**
-   * A box with its masked mean removed and the soft mask applied, placed with its centre at index
-   * 0 of an n³ box (n ≥ side) when n is given, else in its own layout.
-   */
-  private masked(box: Float32Array, n?: number): Float32Array {
+  /** A box with its masked mean removed and the soft mask applied. */
+  private masked(box: Float32Array): Float32Array {
     let sum = 0, weight = 0;
     for (let k = 0; k < box.length; k++) (sum += this.mask[k] * box[k]), (weight += this.mask[k]);
     const mean = sum / weight;
-    const side = 2 * this.half + 1;
-    if (n === undefined) return box.map((v, k) => (v - mean) * this.mask[k]);
-    const out = new Float32Array(n ** 3);
-    for (let z = 0, k = 0; z < side; z++) for (let y = 0; y < side; y++) for (let x = 0; x < side; x++, k++) {
-      const iz = (z - this.half + n) % n, iy = (y - this.half + n) % n, ix = (x - this.half + n) % n;
-      out[(iz * n + iy) * n + ix] = (box[k] - mean) * this.mask[k];
-    }
-    return out;
+    return box.map((v, k) => (v - mean) * this.mask[k]);
   }
 
   /**
@@ -444,9 +440,4 @@ export function alignToSelfTemplate(
   }
   onProgress({ stage: 'verifying', done: total, total });
   return alignment;
-}
-
-/** The NCCs of alignToSelfTemplate alone. */
-export function selfTemplateScores(...args: Parameters<typeof alignToSelfTemplate>): Float64Array {
-  return alignToSelfTemplate(...args).scores;
 }

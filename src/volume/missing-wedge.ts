@@ -89,6 +89,7 @@ const MIN_MEASURED_DEG = 60;
 export function estimateTiltRange(tomogram: Volume): EstimatedTiltRange | undefined {
   const power = averagePowerSpectrum(tomogram);
   if (!power) return undefined;
+  normaliseShells(power);
   let best: (EstimatedTiltRange & { explained: number }) | undefined;
   for (const axis of ['z', 'y', 'x'] as const) {
     for (const beam of (['z', 'y', 'x'] as const).filter((b) => b !== axis)) {
@@ -137,38 +138,46 @@ function averagePowerSpectrum(tomogram: Volume): PowerSpectrum | undefined {
   return { power, shape: box, nxh };
 }
 
-/** Mean shell-normalised power per direction angle atan(k_beam / k_across), in BIN_DEG bins over (−90°, 90°]. */
-function angularProfile({ power, shape, nxh }: PowerSpectrum, range: Pick<TiltRange, 'axis' | 'beam'>): Float64Array {
+/** Calls fn(i, kz, ky, kx, shell) for each half-spectrum component within BAND (shell: |k| in hundredths). */
+function eachInBand({ shape, nxh }: PowerSpectrum, fn: (i: number, kz: number, ky: number, kx: number, shell: number) => void): void {
   const [bz, by, bx] = shape;
-  const [beam, across] = tiltPlane(range);
-  const shells = Math.ceil(BAND[1] * 100) + 1;
-  const shellSum = new Float64Array(shells), shellCount = new Float64Array(shells);
-  const k = [0, 0, 0];
-  const each = (fn: (p: number, shell: number) => void) => {
-    for (let z = 0; z < bz; z++) {
-      k[0] = fftFrequency(z, bz);
-      for (let y = 0; y < by; y++) {
-        k[1] = fftFrequency(y, by);
-        for (let x = 0; x < nxh; x++) {
-          k[2] = x / bx;
-          const r = Math.hypot(k[0], k[1], k[2]);
-          if (r >= BAND[0] && r <= BAND[1]) fn(power[(z * by + y) * nxh + x], Math.round(r * 100));
-        }
+  for (let z = 0; z < bz; z++) {
+    const kz = fftFrequency(z, bz);
+    for (let y = 0; y < by; y++) {
+      const ky = fftFrequency(y, by);
+      for (let x = 0; x < nxh; x++) {
+        const kx = x / bx;
+        const r = Math.hypot(kz, ky, kx);
+        if (r >= BAND[0] && r <= BAND[1]) fn((z * by + y) * nxh + x, kz, ky, kx, Math.round(r * 100));
       }
     }
-  };
-  each((p, s) => {
-    shellSum[s] += p;
-    shellCount[s]++;
+  }
+}
+
+/** Divides each component within BAND by the mean power of its frequency shell, in place: the profile then weighs all shells alike. */
+function normaliseShells(spectrum: PowerSpectrum): void {
+  const shells = Math.ceil(BAND[1] * 100) + 1;
+  const sum = new Float64Array(shells), count = new Float64Array(shells);
+  eachInBand(spectrum, (i, _kz, _ky, _kx, s) => {
+    sum[s] += spectrum.power[i];
+    count[s]++;
   });
+  eachInBand(spectrum, (i, _kz, _ky, _kx, s) => (spectrum.power[i] /= sum[s] / count[s]));
+}
+
+/** Mean shell-normalised power per direction angle atan(k_beam / k_across), in BIN_DEG bins over (−90°, 90°]. */
+function angularProfile(spectrum: PowerSpectrum, range: Pick<TiltRange, 'axis' | 'beam'>): Float64Array {
+  const [beam, across] = tiltPlane(range);
   const sum = new Float64Array(BINS), count = new Float64Array(BINS);
-  each((p, s) => {
+  const k = [0, 0, 0];
+  eachInBand(spectrum, (i, kz, ky, kx) => {
+    (k[0] = kz), (k[1] = ky), (k[2] = kx);
     const kb = k[beam], ka = k[across];
     // Directions mostly along the tilt axis say little about the wedge.
-    if (Math.hypot(kb, ka) < 0.5 * Math.hypot(k[0], k[1], k[2])) return;
+    if (Math.hypot(kb, ka) < 0.5 * Math.hypot(kz, ky, kx)) return;
     const psi = ka === 0 ? 90 : (Math.atan(kb / ka) * 180) / Math.PI;
     const bin = Math.min(BINS - 1, Math.max(0, Math.floor((psi + 90) / BIN_DEG)));
-    sum[bin] += p / (shellSum[s] / shellCount[s]);
+    sum[bin] += spectrum.power[i];
     count[bin]++;
   });
   return sum.map((v, i) => (count[i] > 0 ? v / count[i] : NaN));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alignToSelfTemplate, selfTemplateScores } from '../../src/pipeline/self-template.js';
+import { alignToSelfTemplate } from '../../src/pipeline/self-template.js';
 import { angleBetweenDeg, multiply, rotationGrid, transpose } from '../../src/pipeline/rotations.js';
 import { applyFourierFilter } from '../../src/volume/fourier.js';
 import { measuredRegion } from '../../src/volume/missing-wedge.js';
@@ -78,9 +78,9 @@ const KINDS = ['A', 'A', 'B', 'A', 'B', 'A', 'B', 'A'] as const;
 
 test('copies of the prompted particle in any orientation outscore a look-alike of the same size', () => {
   const { vol, centres } = particles(KINDS, 11, 0.6);
-  const scores = selfTemplateScores(vol, centres, 1, 5);
-  assert.deepEqual(Array.from(selfTemplateScores(vol, centres, 1, 5)), Array.from(scores), 'deterministic');
-  const first = selfTemplateScores(vol, centres, 1, 5, { rounds: 1 });
+  const scores = alignToSelfTemplate(vol, centres, 1, 5).scores;
+  assert.deepEqual(Array.from(alignToSelfTemplate(vol, centres, 1, 5).scores), Array.from(scores), 'deterministic');
+  const first = alignToSelfTemplate(vol, centres, 1, 5, { rounds: 1 }).scores;
   assert.ok(first[0] > 0.99, `before averaging, the prompt matches itself (${first[0].toFixed(4)})`);
   const { copies, lookAlikes, text } = separation(KINDS, scores);
   assert.ok(Math.min(...copies) > Math.max(...lookAlikes), text);
@@ -89,7 +89,7 @@ test('copies of the prompted particle in any orientation outscore a look-alike o
 test('noise-free rotated copies match the prompt almost perfectly', () => {
   const kinds = ['A', 'A', 'A', 'B'] as const;
   const { vol, centres } = particles(kinds, 5, 0);
-  const scores = selfTemplateScores(vol, centres, 1, 5, { rounds: 1 });
+  const scores = alignToSelfTemplate(vol, centres, 1, 5, { rounds: 1 }).scores;
   const { copies, lookAlikes, text } = separation(kinds, scores);
   assert.ok(Math.min(...copies) > 0.9, text);
   assert.ok(Math.max(...lookAlikes) < Math.min(...copies), text);
