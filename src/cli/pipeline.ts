@@ -158,9 +158,23 @@ async function writeInstanceOutputs(tomo: Volume, instances: InstanceMask[], sem
 }
 
 function cacheNote(o: CommonOptions, hits: { features: number; embeddings: number }): void {
-  if (!o.quiet && hits.features + hits.embeddings > 0) {
-    process.stderr.write(`cryosam: reused cached results for this tomogram (${hits.features} feature axes, ${hits.embeddings} slice embeddings)\n`);
-  }
+  if (!o.quiet && hits.features + hits.embeddings > 0) note(`reused cached results for this tomogram (${hits.features} feature axes, ${hits.embeddings} slice embeddings)`);
+}
+
+/** A line on stderr for the user (progress bars are silent without a terminal, so say what was done), unless --quiet. */
+function doneNote(o: CommonOptions, text: string): void {
+  if (!o.quiet) note(text);
+}
+
+function note(text: string): void {
+  process.stderr.write(`cryosam: ${text}\n`);
+}
+
+/** What the template cut's density comparison left out, in the words of --tilt-range. */
+function wedgeText(missingWedge: unknown): string {
+  if (typeof missingWedge !== 'object' || missingWedge === null) return 'compared all Fourier components (no missing wedge given or found)';
+  const w = missingWedge as { axis: string; beam: string; minDeg: number; maxDeg: number; source: string };
+  return `left out the missing wedge of a tilt series about ${w.axis} from ${Math.round(w.minDeg)}° to ${Math.round(w.maxDeg)}° (beam along ${w.beam}; ${w.source})`;
 }
 
 export function registerSegment(program: Command): void {
@@ -196,6 +210,7 @@ export function registerSegment(program: Command): void {
           seconds: (performance.now() - t0) / 1000,
           instances: instances.map(({ id, voxels, centroid, bbox }) => ({ id, voxels, centroid, bbox })),
         });
+        doneNote(o, `wrote ${o.output}: ${instances.length} particle(s), ${instances.reduce((n, inst) => n + inst.voxels, 0)} voxels; run report ${o.output}.report.json`);
       } finally {
         progress.stop();
         await sam.dispose();
@@ -264,6 +279,9 @@ export function registerPick(program: Command): void {
           ...result.report,
           peakRssMiBAtEnd: Math.round(peakRssMiB()),
         });
+        const { topK, autoCut, missingWedge } = result.report.options;
+        doneNote(o, `wrote ${result.picks.length} picks to ${o.output} (${prompts.length} prompted); run report ${o.output}.report.json`);
+        if (topK === 'auto' && autoCut === 'template') doneNote(o, `the template cut ${wedgeText(missingWedge)}`);
       } finally {
         progress.stop();
         await sam.dispose();

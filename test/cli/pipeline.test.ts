@@ -44,6 +44,9 @@ test('pick writes picks, semantic mask, instance labels and a run report; a seco
   assert.ok(report.stages.length >= 4 && report.peakRssMiB > 0);
   assert.ok(report.engines.segmenter.name && report.engines.features.name);
 
+  assert.match(r.stderr, new RegExp(`wrote ${picks.length} picks to .*picks\\.star \\(1 prompted\\); run report`), 'says what it wrote');
+  assert.match(r.stderr, /the template cut (left out the missing wedge|compared all Fourier components)/, 'says how the densities were compared');
+
   const again = await runCli(args, { env: env() });
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /reused cached results/);
@@ -58,6 +61,7 @@ test('segment writes a mask; prompts outside the tomogram fail naming the file, 
   const out = path.join(dir, 'seg.mrc');
   const r = await runCli(['segment', tomo, '--at', `${p.x},${p.y},${p.z}`, '-o', out, '--no-cache', '--quiet'], { env: env() });
   assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /wrote/, '--quiet: no notes');
   const mask = await readMrc(out);
   const n = Array.from(mask.data).filter((v) => v > 0).length;
   assert.ok(n > 100 && n < 1000, `${n} voxels`);
