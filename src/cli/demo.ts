@@ -16,6 +16,9 @@ import { CryoSam } from '../pipeline/cryosam.js';
 import type { PickResult } from '../pipeline/types.js';
 import { createCliProgress } from './progress.js';
 import { writeRunReport } from './report.js';
+import { checkOutputFolder } from '../io/files.js';
+import { describeEngineNames, parseEngineName } from '../engines/registry.js';
+import { modelsDir } from '../paths.js';
 
 export const DEMO_PRESET = 'easy';
 export const DEMO_SEED = 1;
@@ -37,11 +40,13 @@ export function registerDemo(program: Command): void {
         '(precision, recall, F1), with timings.',
     )
     .option('--out <dir>', 'folder for the simulated tomogram, ground truth, picks and report (default: a new temporary folder)')
-    .option('--engine <name>', 'engine: classical (weight-free, default), xfeat, or SEG+FEAT (e.g. sam+dinov2)')
+    .option('--engine <name>', `engine: ${describeEngineNames()}`)
     .option('--models-dir <dir>', 'folder with model weights (default $CRYOSAM_MODELS or ~/.cache/cryosam/models)')
     .option('--maps-dir <dir>', 'folder of <id>.mrc density maps (default <shared>/data/maps; $CRYOSAM_SHARED sets <shared>)')
     .option('-q, --quiet', 'no progress bars')
     .action(async (opts: DemoOptions) => {
+      if (opts.out) await checkOutputFolder(opts.out);
+      if (opts.engine !== undefined) await parseEngineName(opts.engine, opts.modelsDir ?? modelsDir());
       const outDir = opts.out ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'cryosam-demo-')));
       const progress = createCliProgress(opts.quiet);
       const started = performance.now();

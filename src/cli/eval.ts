@@ -14,6 +14,7 @@ import { estimateClassRadii, segmentationScore, type SegmentationScore } from '.
 import { meanVoxelSize, type Shape3, type Volume } from '../volume/volume.js';
 import { createCliProgress } from './progress.js';
 import { writeRunReport } from './report.js';
+import { checkOutputs } from '../io/files.js';
 
 export interface EvalOptions {
   picks?: string;
@@ -236,6 +237,7 @@ export function registerEval(program: Command): void {
     .option('--report <file>', 'also write a JSON run report (inputs, options, scores, time, peak memory) to this file')
     .option('-q, --quiet', 'no progress output')
     .action(async (opts: EvalOptions & { json?: boolean; report?: string; quiet?: boolean }) => {
+      await checkOutputs([opts.report], [opts.picks, opts.truth, opts.tomogram, opts.mask, opts.labels]);
       const progress = createCliProgress(opts.quiet);
       const started = performance.now();
       let result: EvalResult;

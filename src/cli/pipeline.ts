@@ -8,13 +8,16 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CryosamError } from '../errors.js';
 import { readPicks, writePicks, cliFormat, checkPicksInside } from '../io/coords/index.js';
+import { formatFromExtension, OUTPUT_FORMAT_HELP } from '../io/coords/formats.js';
+import { checkOutputs, requireInputFile } from '../io/files.js';
+import { describeEngineNames, parseEngineName } from '../engines/registry.js';
 import { readMrc, requireVoxelSize, writeMrc } from '../io/mrc/index.js';
-import { cacheDir } from '../paths.js';
+import { cacheDir, modelsDir } from '../paths.js';
 import { AUTO_CUT_METHODS, type AutoCutMethod } from '../pipeline/auto-cut.js';
 import { DEFAULT_CACHE_LIMIT_BYTES, DiskCache } from '../pipeline/cache.js';
 import { CryoSam } from '../pipeline/cryosam.js';
 import { instancesToLabels, instancesToSemantic } from '../pipeline/labels.js';
-import type { InstanceMask, PickOptions, QueryMode, SegmentOptions, VoxelPoint } from '../pipeline/types.js';
+import { isTopK, TOP_K_RULE, type InstanceMask, type PickOptions, type QueryMode, type SegmentOptions, type VoxelPoint } from '../pipeline/types.js';
 import { meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
 import { createCliProgress } from './progress.js';
 import { peakRssMiB, writeRunReport } from './report.js';
@@ -91,7 +94,7 @@ function addCommonOptions(cmd: Command): Command {
     .option('--score-threshold <s>', 'stop propagating when the segmenter\'s predicted mask score drops below s (0-1, default 0.2)', parseNumber('expected a number in [0, 1]', (v) => v >= 0 && v <= 1))
     .option('--max-area-factor <f>', 'stop propagating when a slice mask grows past f × the prompt slice\'s mask area (default 2)', parseNumber('expected a number > 1', (v) => v > 1))
     .option('--labels <file>', 'also write an instance label volume (MRC, int; 0 = background, n = instance n)')
-    .option('--engine <name>', 'engine: classical (weight-free, default), xfeat, or SEG+FEAT (e.g. sam+dinov2)')
+    .option('--engine <name>', `engine: ${describeEngineNames()}`)
     .option('--models-dir <dir>', 'folder with model weights (default $CRYOSAM_MODELS or ~/.cache/cryosam/models)')
     .addOption(new Option('--device <device>', 'where ONNX engines run').choices(['cpu', 'cuda', 'webgpu']))
     .option('--threads <n>', 'CPU threads for ONNX engines', parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
@@ -105,14 +108,19 @@ function segmentOptions(o: CommonOptions): SegmentOptions {
   return { axes: o.axes, iouThreshold: o.iouThreshold, scoreThreshold: o.scoreThreshold, maxAreaFactor: o.maxAreaFactor, negatives: o.negative };
 }
 
-/** Fails before any work when an output's folder does not exist, so nothing is half done. */
-async function checkOutputs(files: (string | undefined)[]): Promise<void> {
-  for (const f of files) {
-    if (!f) continue;
-    const dir = path.dirname(path.resolve(f));
-    const st = await fs.stat(dir).catch(() => undefined);
-    if (!st?.isDirectory()) throw new CryosamError(`output folder ${dir} does not exist`, f);
+/**
+ * Checks, before any work, every file a command will write (its run report included) against the
+ * rules of src/io/files.ts: writable, not a folder, never one of the inputs.
+ */
+async function checkCommandFiles(tomoFile: string, o: CommonOptions, outputs: (string | undefined)[]): Promise<void> {
+  await requireInputFile(tomoFile);
+  if (o.prompts) await requireInputFile(o.prompts);
+  await checkOutputs(outputs, [tomoFile, o.prompts]);
+  if (o.cache && o.cacheDir) {
+    const st = await fs.stat(o.cacheDir).catch(() => undefined);
+    if (st && !st.isDirectory()) throw new CryosamError('--cache-dir names a file, not a folder; give a folder (it is created if missing) or --no-cache', o.cacheDir);
   }
+  if (o.engine !== undefined) await parseEngineName(o.engine, o.modelsDir ?? modelsDir());
 }
 
 async function loadTomogram(file: string, voxelSizeOverride: number | undefined, needAngstrom: boolean): Promise<Volume> {
@@ -186,7 +194,7 @@ export function registerSegment(program: Command): void {
   )
     .requiredOption('-o, --output <mask.mrc>', 'semantic mask to write (MRC, uint8: 1 = particle)')
     .action(async (tomoFile: string, o: CommonOptions & { output: string }) => {
-      await checkOutputs([o.output, o.labels]);
+      await checkCommandFiles(tomoFile, o, [o.output, o.labels, `${o.output}.report.json`]);
       const t0 = performance.now();
       const tomo = await loadTomogram(tomoFile, o.voxelSize, false);
       const prompts = await promptsOf(o, tomo, tomoFile);
@@ -226,11 +234,12 @@ export function registerPick(program: Command): void {
       .argument('<tomogram>', 'tomogram MRC file'),
   )
     .requiredOption('-o, --output <file>', 'picks to write; their score is the self-template correlation (-1..1) with the template cut, else the feature similarity (0-1)')
-    .option('--format <format>', 'output format: star, relion5, copick, ndjson, csv (default from the file extension, else star)')
+    .option('--format <format>', `output format: ${OUTPUT_FORMAT_HELP}`)
     .option('--mask <file>', 'also write a semantic mask (MRC, uint8: 1 = particle)')
-    .option('--top-k <k>', 'proposals (NMS peaks, best first) segmented: a number (the paper: 512) or auto (default: up to 512, stopping after 48 rejected in a row, then the --auto-cut rule on the verified ones)', (v: string): number | 'auto' => {
-      if (v === 'auto') return v;
-      return parseNumber('expected a non-negative integer or auto', (n) => Number.isInteger(n) && n >= 0)(v);
+    .option('--top-k <k>', 'proposals (NMS peaks, best first) segmented: a number ≥ 1 (the paper: 512) or auto (default: up to 512, stopping after 48 rejected in a row, then the --auto-cut rule on the verified ones)', (v: string): number | 'auto' => {
+      const k = v === 'auto' ? v : Number(v);
+      if (!isTopK(k)) throw new InvalidArgumentError(`expected ${TOP_K_RULE}, got "${v}"`);
+      return k;
     })
     .addOption(new Option('--auto-cut <method>', 'rule of --top-k auto on the verified proposals (default template: correlation of each particle\'s density with a self-template averaged from the prompts and the best matches, after 3D alignment with the missing wedge left out, cut at its Otsu threshold; shape: feature similarity plus rotation-invariant shape signature; anchor: within 2 robust spreads of the top half\'s similarities)').choices([...AUTO_CUT_METHODS]))
     .option('--volume-range <lo,hi>', 'keep proposals whose segmented volume is lo..hi × the prompted particles\' mean volume (default 0.5,2)', parseRange)
@@ -247,9 +256,9 @@ export function registerPick(program: Command): void {
       matching?: 'hierarchical' | 'naive'; similarityThreshold?: number; query?: QueryMode; featureStep?: number; nmsRadius?: number;
       tiltRange?: [number, number] | 'auto' | 'none'; tiltAxis?: 'y' | 'x';
     }) => {
-      const format = o.format === undefined ? undefined : cliFormat(o.format);
+      await checkCommandFiles(tomoFile, o, [o.output, o.mask, o.labels, `${o.output}.report.json`]);
+      const format = o.format === undefined ? formatFromExtension(o.output) : cliFormat(o.format);
       if (o.tiltAxis && !Array.isArray(o.tiltRange)) throw new CryosamError('--tilt-axis needs --tilt-range MIN,MAX');
-      await checkOutputs([o.output, o.mask, o.labels]);
       const t0 = performance.now();
       const tomo = await loadTomogram(tomoFile, o.voxelSize, true);
       const prompts = await promptsOf(o, tomo, tomoFile);
@@ -272,7 +281,7 @@ export function registerPick(program: Command): void {
           tomogram: tomoFile,
           shape: tomo.shape,
           voxelSizeA: tomo.voxelSize,
-          outputs: { picks: o.output, format: format ?? 'from extension', mask: o.mask ?? null, labels: o.labels ?? null },
+          outputs: { picks: o.output, format, mask: o.mask ?? null, labels: o.labels ?? null },
           engines: sam.engineIdentities(),
           prompts,
           seconds: (performance.now() - t0) / 1000,
@@ -300,14 +309,19 @@ export function registerCache(program: Command): void {
     .action(async (o: { cacheDir?: string; json?: boolean }) => {
       const info = await new DiskCache(o.cacheDir ?? cacheDir(), DEFAULT_CACHE_LIMIT_BYTES).info();
       if (o.json) process.stdout.write(JSON.stringify(info) + '\n');
-      else process.stdout.write(`${info.dir}\n${info.files} entries, ${(info.bytes / 1024 ** 2).toFixed(1)} MiB (limit ${(info.limitBytes / 1024 ** 3).toFixed(1)} GiB)\n`);
+      else {
+        const other = info.skipped ? `; ${info.skipped} other file(s) in the folder are not cache entries and are left alone` : '';
+        process.stdout.write(`${info.dir}\n${info.files} entries, ${(info.bytes / 1024 ** 2).toFixed(1)} MiB (limit ${(info.limitBytes / 1024 ** 3).toFixed(1)} GiB)${other}\n`);
+      }
     });
   cache
     .command('clear')
-    .description('Delete every cache entry')
+    .description('Delete every cache entry: only files the cache wrote (its name pattern and header), never other files in the folder')
     .addOption(dirOption())
     .action(async (o: { cacheDir?: string }) => {
-      const n = await new DiskCache(o.cacheDir ?? cacheDir()).clear();
-      process.stdout.write(`removed ${n} cache entries\n`);
+      const r = await new DiskCache(o.cacheDir ?? cacheDir()).clear();
+      const other = r.skipped ? `; left ${r.skipped} other file(s) alone (not cache entries)` : '';
+      process.stdout.write(`removed ${r.removed} cache entries${other}${r.failed ? `; ${r.failed} could not be removed` : ''}\n`);
+      if (r.failed) throw new CryosamError(`${r.failed} cache entries could not be removed`, o.cacheDir ?? cacheDir());
     });
 }

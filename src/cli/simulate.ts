@@ -20,6 +20,7 @@ import {
 } from '../eval/simulate/index.js';
 import { createCliProgress } from './progress.js';
 import { writeRunReport } from './report.js';
+import { checkOutputFolder } from '../io/files.js';
 
 export interface SimulateCliOptions {
   preset: string;
@@ -200,6 +201,7 @@ export function registerSimulate(program: Command): void {
     .option('-q, --quiet', 'no progress bars')
     .addHelpText('after', presetHelp)
     .action(async (outdir: string, opts: SimulateCliOptions) => {
+      await checkOutputFolder(outdir);
       const config = await simulationConfigFromOptions(opts);
       const progress = createCliProgress(opts.quiet);
       const started = performance.now();

@@ -3,12 +3,15 @@
  * features), or `SEG+FEAT` where each side is `classical`, `xfeat` or a model folder under the
  * models directory (e.g. `sam-vit-b+dinov2-vits14-reg`, `mobilesam+xfeat`).
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CryosamError } from '../errors.js';
 import { modelsDir as defaultModelsDir } from '../paths.js';
 import { ClassicalFeatures } from './classical/features.js';
 import { ClassicalSegmenter } from './classical/segmenter.js';
-import { readManifest } from './models/manifest.js';
+import { CATALOG } from './models/catalog.js';
+import { MANIFEST_FILE, readManifest } from './models/manifest.js';
+import { installedModels } from './models/pull.js';
 import type { Device } from './onnx/session.js';
 import type { EngineIdentity, FeatureExtractor, PromptableSegmenter } from './types.js';
 
@@ -40,21 +43,39 @@ export function describeEngineNames(): string {
   );
 }
 
-/** Splits an engine name into its segmenter and feature sides. */
+const BUILT_IN = new Set(['classical', 'xfeat']);
+
+/** The error for an engine side that names no installed model: what is valid here, and how to get more. */
+async function unknownModel(engine: string, side: string, modelsDir: string): Promise<CryosamError> {
+  const installed = await installedModels(modelsDir);
+  return new CryosamError(
+    `engine '${engine}': '${side}' is neither a built-in engine (classical, xfeat) nor a model installed in ${modelsDir} ` +
+      `(installed: ${installed.length ? installed.join(', ') : 'none'}). Engines are classical, xfeat, a model folder name, or SEG+FEAT ` +
+      `of those (e.g. ${installed[0] ?? 'sam-vit-b'}+classical). Models that 'cryosam models pull NAME' gets: ${CATALOG.map((e) => e.name).join(', ')}`,
+  );
+}
+
+/**
+ * Splits an engine name into its segmenter and feature sides, checking that every side that is a
+ * model folder is installed (so a bad --engine fails before any work, with the valid names).
+ */
 export async function parseEngineName(name: string, modelsDir: string): Promise<{ segmenter: string; features: string }> {
   const trimmed = name.trim();
   if (trimmed === '' ) throw new CryosamError(`empty engine name; use ${describeEngineNames()}`);
   if (trimmed === 'classical') return { segmenter: 'classical', features: 'classical' };
   if (trimmed === 'xfeat') return { segmenter: 'classical', features: 'xfeat' };
   const parts = trimmed.split('+');
-  if (parts.length === 2 && parts[0] && parts[1]) return { segmenter: parts[0], features: parts[1] };
-  if (parts.length === 1) {
-    const m = await readManifest(path.join(modelsDir, trimmed));
-    return m.kind === 'sam' || m.kind === 'sam-encoder'
-      ? { segmenter: trimmed, features: 'classical' }
-      : { segmenter: 'classical', features: trimmed };
+  if (parts.length > 2 || parts.some((p) => p === '')) throw new CryosamError(`engine '${name}' is not understood; use ${describeEngineNames()}`);
+  for (const side of parts) {
+    if (BUILT_IN.has(side)) continue;
+    if (side.includes('/') || side.includes('\\') || side.startsWith('.')) throw await unknownModel(name, side, modelsDir);
+    const present = await fs.stat(path.join(modelsDir, side, MANIFEST_FILE)).then((st) => st.isFile(), () => false);
+    if (!present) throw await unknownModel(name, side, modelsDir);
   }
-  throw new CryosamError(`engine '${name}' is not understood; use ${describeEngineNames()}`);
+  if (parts.length === 2) return { segmenter: parts[0], features: parts[1] };
+  // A lone model folder fills the other side with 'classical'.
+  const m = await readManifest(path.join(modelsDir, trimmed));
+  return m.kind === 'sam' || m.kind === 'sam-encoder' ? { segmenter: trimmed, features: 'classical' } : { segmenter: 'classical', features: trimmed };
 }
 
 export async function createEngines(opts: EngineOptions = {}): Promise<Engines> {

@@ -176,7 +176,8 @@ export async function matchingAblation(
   const seeds = opts.seeds ?? DEFAULT_SEEDS;
   const ratio = opts.ratio ?? 'one';
   return withSession(target, opts, async (session) => {
-    await session.pick(drawPrompts(target.truth, ratio, seeds[0]), { ...opts.pickOptions, topK: 0 });
+    // Warm-up: builds the feature grids (one proposal is the least a pick segments).
+    await session.pick(drawPrompts(target.truth, ratio, seeds[0]), { ...opts.pickOptions, topK: 1 });
     const modes = ['hierarchical', 'naive'] as const;
     const summaries = await perVariant(session, target, opts, 'matching ablation', ratio, seeds, modes, (matching) => ({ matching }));
     const rows = modes.map((matching, i) => ({ matching, ...summaries[i] }));

@@ -80,3 +80,22 @@ async function checkOutput(file: string, inputs: { file: string; st: Stats }[]):
     }
   }
 }
+
+/**
+ * Checks a folder that a command fills with outputs (created if missing): it is not a file, and
+ * it (or the existing folder it would be created in) is writable.
+ */
+export async function checkOutputFolder(dir: string): Promise<void> {
+  let probe = path.resolve(dir);
+  const st = await fs.stat(probe).catch(() => undefined);
+  if (st && !st.isDirectory()) throw new CryosamError('is a file, not a folder; give a folder for the outputs', dir);
+  // The nearest existing ancestor is where the folder would be created.
+  while (!(await fs.stat(probe).catch(() => undefined))) probe = path.dirname(probe);
+  const at = await fs.stat(probe);
+  if (!at.isDirectory()) throw new CryosamError(`cannot create the folder: ${probe} is a file`, dir);
+  try {
+    await fs.access(probe, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new CryosamError(`cannot write in ${probe}`, dir);
+  }
+}

@@ -26,7 +26,7 @@ import { buildQueries } from './query.js';
 import { contrastPolarity, densityCentre, meanSignature, repeatedParticles, shapeSignature, signatureCorrelation, signatureGeometry } from './verify.js';
 import { alignToSelfTemplate } from './self-template.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
-import type { InstanceMask, PickOptions, PickReport, PickResult, SegmentOptions, StageReport, VoxelPoint } from './types.js';
+import { isTopK, TOP_K_RULE, type InstanceMask, type PickOptions, type PickReport, type PickResult, type SegmentOptions, type StageReport, type VoxelPoint } from './types.js';
 
 export interface CryoSamOptions {
   engine?: EngineOptions;
@@ -189,9 +189,7 @@ export class CryoSam {
       tiltRange: opts.tiltRange ?? 'auto',
       segment: { ...seg, negatives: seg.negatives.length },
     };
-    if (typeof resolved.topK === 'number' && !(Number.isInteger(resolved.topK) && resolved.topK >= 0)) {
-      throw new CryosamError(`topK must be a non-negative integer or 'auto', got ${resolved.topK}`);
-    }
+    if (!isTopK(resolved.topK)) throw new CryosamError(`topK must be ${TOP_K_RULE}, got ${resolved.topK}`);
     if (resolved.pyramid.length === 0 || resolved.pyramid.some((r) => !Number.isInteger(r) || r < 1)) {
       throw new CryosamError(`pyramid ratios must be positive integers, got ${resolved.pyramid.join(',')}`);
     }
@@ -324,6 +322,7 @@ export class CryoSam {
       instances: kept.length,
       picks: picks.length,
       cacheHits: { features: featureStats.cacheHits, embeddings: this.store.stats.cacheHits - before.cacheHits },
+      ...(this.cache ? { cache: { ...this.cache.stats } } : {}),
       rejected,
       options: { ...resolved, nmsRadius, peaks: match.peaks.length, levels: match.levels, featureBytes: fv.bytes, missingWedge },
     };

@@ -6,6 +6,7 @@ import type { Axis } from '../volume/volume.js';
 import type { Pick } from '../io/coords/pick.js';
 import type { AutoCutMethod } from './auto-cut.js';
 import type { TiltRange } from '../volume/missing-wedge.js';
+import type { CacheStats } from './cache.js';
 
 /** A voxel position (x = column, y = row, z = section), as in Pick. */
 export interface VoxelPoint {
@@ -49,6 +50,17 @@ export interface InstanceMask {
 }
 
 export type QueryMode = 'mean' | 'per-prompt' | 'centre';
+
+/** What topK may be, in words, for error messages of the CLI, the viewer and the library alike. */
+export const TOP_K_RULE = "a whole number of proposals ≥ 1, or 'auto'";
+
+/**
+ * The one rule for topK: 'auto' or a whole number ≥ 1 (0 proposals would return only the prompts,
+ * which is what segment does).
+ */
+export function isTopK(value: unknown): value is number | 'auto' {
+  return value === 'auto' || (typeof value === 'number' && Number.isInteger(value) && value >= 1);
+}
 
 export interface PickOptions {
   /**
@@ -105,6 +117,8 @@ export interface PickReport {
   instances: number;
   picks: number;
   cacheHits: { features: number; embeddings: number };
+  /** Cache problems met so far (corrupt entries recomputed, failed writes); absent without a cache. */
+  cache?: CacheStats;
   /**
    * Segmented proposals rejected: no particle found, volume or shape unlike the prompts', a second
    * mask of a particle already found (same density centre), or below the automatic cut.

@@ -27,10 +27,18 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       break;
     } catch (err) {
       if (err instanceof CryosamError || attempt >= retries) {
-        const why = err instanceof Error ? err.message : String(err);
-        throw err instanceof CryosamError
-          ? err
-          : new CryosamError(`download of ${url} interrupted (${why}); run the same command again to resume`, dest);
+        if (err instanceof CryosamError) throw err;
+        const have = await fs.stat(part).then((st) => st.size, () => 0);
+        // Resuming only makes sense when something arrived; an empty .part is left to no one.
+        if (have === 0) {
+          await fs.rm(part, { force: true });
+          throw new CryosamError(
+            `cannot download ${url} (${causeOf(err)}): is this machine offline? Set CRYOSAM_MODELS_BASE_URL (or --base-url) to a ` +
+              `mirror you can reach, or copy the model's files into this folder by hand`,
+            dest,
+          );
+        }
+        throw new CryosamError(`download of ${url} interrupted after ${have} bytes (${causeOf(err)}); run the same command again to resume`, dest);
       }
     }
   }
@@ -41,6 +49,14 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   }
   await fs.rename(part, dest);
   return actual;
+}
+
+/** fetch() hides the network error (DNS, refused) in `cause`: name it. */
+function causeOf(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as Error & { cause?: unknown }).cause;
+  const detail = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : undefined;
+  return detail ? `${err.message}: ${detail}` : err.message;
 }
 
 async function fetchInto(url: string, part: string, onProgress: DownloadOptions['onProgress']): Promise<void> {

@@ -30,7 +30,23 @@ export async function pullModel(name: string, opts: PullOptions): Promise<{ dir:
     throw new CryosamError(`unknown model '${name}'; known: ${CATALOG.map((e) => e.name).join(', ')}`);
   }
   const dir = path.join(opts.modelsDir, name);
-  await fs.mkdir(dir, { recursive: true });
+  const firstCreated = await fs.mkdir(dir, { recursive: true });
+  try {
+    return await pullInto(entry, dir, opts);
+  } catch (err) {
+    // Folders this pull made and left empty (nothing arrived) would look like a broken install.
+    if (firstCreated !== undefined) {
+      for (let d = dir; d.length >= firstCreated.length; d = path.dirname(d)) {
+        if ((await fs.readdir(d).catch(() => ['?'])).length > 0) break;
+        await fs.rmdir(d).catch(() => undefined);
+      }
+    }
+    throw err;
+  }
+}
+
+async function pullInto(entry: CatalogEntry, dir: string, opts: PullOptions): Promise<{ dir: string; files: PulledFile[] }> {
+  const name = entry.name;
   const base = opts.baseUrl ?? process.env.CRYOSAM_MODELS_BASE_URL;
   const files: PulledFile[] = [];
   for (const f of entry.files) {

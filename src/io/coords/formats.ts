@@ -70,20 +70,33 @@ export function detectFormat(file: string, text?: string): CoordFormat {
   return isTardisHeader(text) ? 'tardis' : 'csv';
 }
 
+/** Output file extensions and the format each one writes. */
+const OUTPUT_EXTENSIONS: Readonly<Record<string, CoordFormat>> = {
+  '.star': 'relion4',
+  '.json': 'copick',
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.txt': 'csv',
+  '.mod': 'imod',
+};
+
+/** What --format takes and how the default follows the extension, for help texts. */
+export const OUTPUT_FORMAT_HELP =
+  `${COORD_FORMATS.join(', ')} (or star = relion4, json = copick); default from the output's extension: ` +
+  Object.entries(OUTPUT_EXTENSIONS).map(([ext, f]) => `${ext} → ${f}`).join(', ') +
+  '; any other extension needs --format';
+
 /** The format an output file's extension asks for. */
 export function formatFromExtension(file: string): CoordFormat {
   const ext = path.extname(file).toLowerCase();
-  const byExtension: Record<string, CoordFormat> = {
-    '.star': 'relion4',
-    '.json': 'copick',
-    '.ndjson': 'ndjson',
-    '.jsonl': 'ndjson',
-    '.csv': 'csv',
-    '.tsv': 'csv',
-    '.txt': 'csv',
-    '.mod': 'imod',
-  };
-  const format = byExtension[ext];
-  if (!format) throw new CryosamError(`cannot tell the coordinate format from the extension "${ext}"; name the format`, file);
+  const format = OUTPUT_EXTENSIONS[ext];
+  if (!format) {
+    throw new CryosamError(
+      `cannot tell the coordinate format from the extension "${ext}" (known: ${Object.keys(OUTPUT_EXTENSIONS).join(' ')}); name it with --format`,
+      file,
+    );
+  }
   return format;
 }
