@@ -3,7 +3,7 @@
  * once per run: an in-memory LRU bounded in bytes, backed by the on-disk cache.
  */
 import type { PromptableSegmenter, SegmentRequest, SegmentResult, SliceEmbedding } from '../engines/types.js';
-import { extractSlice } from '../volume/slice.js';
+import { extractSlice, sliceShape } from '../volume/slice.js';
 import type { Axis, Volume } from '../volume/volume.js';
 import { cacheKey, type DiskCache } from './cache.js';
 
@@ -78,14 +78,14 @@ export class EmbeddingStore {
   private async load(axis: Axis, index: number): Promise<Held> {
     const key = cacheKey(this.keyPrefix, 'embedding', axis, String(index));
     const bytes = await this.cache?.get(key);
-    if (bytes) {
-      try {
-        const embedding = this.segmenter.deserializeEmbedding(bytes);
+    if (this.cache && bytes) {
+      const decoded = this.decodeCached(bytes, axis);
+      if (typeof decoded !== 'string') {
         this.stats.cacheHits++;
-        return { embedding, bytes: embedding.byteLength ?? bytes.byteLength };
-      } catch {
-        // A corrupt or stale entry is recomputed and overwritten below.
+        return { embedding: decoded, bytes: decoded.byteLength ?? bytes.byteLength };
       }
+      // Never used: a body that decodes to another slice's shape would misplace every mask.
+      await this.cache.discard(key, decoded);
     }
     const [embedding] = await this.segmenter.embed([extractSlice(this.tomogram, axis, index)]);
     this.stats.embedded++;
@@ -94,6 +94,21 @@ export class EmbeddingStore {
     const serialised = this.cache || embedding.byteLength === undefined ? this.segmenter.serializeEmbedding(embedding) : undefined;
     if (this.cache && serialised) await this.cache.put(key, serialised);
     return { embedding, bytes: embedding.byteLength ?? serialised?.byteLength ?? 0 };
+  }
+
+  /** The cached embedding, or why it cannot be this slice's (the engine's own checks, then the slice shape). */
+  private decodeCached(bytes: Uint8Array, axis: Axis): SliceEmbedding | string {
+    let embedding: SliceEmbedding;
+    try {
+      embedding = this.segmenter.deserializeEmbedding(bytes);
+    } catch (err) {
+      return `embedding does not decode: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    const [height, width] = sliceShape(this.tomogram.shape, axis);
+    if (embedding.height !== height || embedding.width !== width) {
+      return `embedding of a ${embedding.height}×${embedding.width} slice, expected ${height}×${width}`;
+    }
+    return embedding;
   }
 
   private remember(id: string, held: Held): void {

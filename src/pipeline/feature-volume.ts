@@ -88,11 +88,15 @@ export class FeatureVolume {
     for (const axis of axes) {
       const key = cacheKey(keyPrefix, 'features', axis, String(step));
       const cached = await cache?.get(key);
-      const fromCache = cached ? deserializeAxisGrids(cached, axis) : undefined;
-      if (fromCache) {
-        stats.cacheHits++;
-        grids.push(fromCache);
-        continue;
+      if (cache && cached) {
+        const fromCache = deserializeAxisGrids(cached, axis, encodedSlices(sliceCount(tomogram.shape, axis), step));
+        if (typeof fromCache !== 'string') {
+          stats.cacheHits++;
+          grids.push(fromCache);
+          continue;
+        }
+        // Never used: grids of another slice layout or with broken scales would skew every similarity.
+        await cache.discard(key, fromCache);
       }
       const g = await encodeAxis(tomogram, extractor, axis, step, onProgress);
       stats.encoderPasses[axis] = g.count;
@@ -155,10 +159,14 @@ function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-async function encodeAxis(tomogram: Volume, extractor: FeatureExtractor, axis: Axis, step: number, onProgress: ProgressCallback): Promise<AxisGrids> {
-  const n = sliceCount(tomogram.shape, axis);
+/** Which of the n slices along an axis are encoded at `step`: offset + k * step, k < count. */
+function encodedSlices(n: number, step: number): { offset: number; step: number; count: number } {
   const offset = Math.min(n - 1, Math.floor((step - 1) / 2));
-  const count = Math.floor((n - 1 - offset) / step) + 1;
+  return { offset, step, count: Math.floor((n - 1 - offset) / step) + 1 };
+}
+
+async function encodeAxis(tomogram: Volume, extractor: FeatureExtractor, axis: Axis, step: number, onProgress: ProgressCallback): Promise<AxisGrids> {
+  const { offset, count } = encodedSlices(sliceCount(tomogram.shape, axis), step);
   let grids: AxisGrids | undefined;
   const stage = `features ${axis}`;
   onProgress({ stage, done: 0, total: count });
@@ -216,16 +224,26 @@ function serializeAxisGrids(g: AxisGrids): Uint8Array {
   return out;
 }
 
-function deserializeAxisGrids(bytes: Uint8Array, axis: Axis): AxisGrids | undefined {
-  if (bytes.byteLength < HEADER_INTS * 4) return undefined;
+/**
+ * Grids from a cache body, or why they cannot be used: the header must describe the slices the
+ * reader expects (offset, step, count), sizes must be positive and agree with the byte length, and
+ * every scale must be finite and ≥ 0 (0: an all-zero cell).
+ */
+function deserializeAxisGrids(bytes: Uint8Array, axis: Axis, expected: { offset: number; step: number; count: number }): AxisGrids | string {
+  if (bytes.byteLength < HEADER_INTS * 4) return 'feature grids: truncated header';
   // Copy into an aligned buffer: file reads may start at any byte offset.
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
   const [magic, offset, step, count, height, width, channels, stride] = new Int32Array(aligned.buffer, aligned.byteOffset, HEADER_INTS);
-  if (magic !== MAGIC) return undefined;
+  if (magic !== MAGIC) return 'feature grids: not the int8 grid format';
+  if (offset !== expected.offset || step !== expected.step || count !== expected.count) {
+    return `feature grids of slices ${offset}+k·${step} (${count}), expected ${expected.offset}+k·${expected.step} (${expected.count})`;
+  }
+  if (!(height > 0 && width > 0 && channels > 0 && stride > 0)) return `feature grids of size ${height}×${width}×${channels}, stride ${stride}`;
   const cells = count * height * width;
   const scalesAt = aligned.byteOffset + HEADER_INTS * 4;
-  if (aligned.byteLength !== HEADER_INTS * 4 + cells * 4 + cells * channels) return undefined;
+  if (aligned.byteLength !== HEADER_INTS * 4 + cells * 4 + cells * channels) return 'feature grids: byte length differs from the header';
   const scales = new Float32Array(aligned.buffer, scalesAt, cells);
+  for (let i = 0; i < cells; i++) if (!(scales[i] >= 0 && scales[i] < Infinity)) return `feature grids: cell scale ${scales[i]}`;
   const codes = new Int8Array(aligned.buffer, scalesAt + cells * 4, cells * channels);
   return { axis, offset, step, count, height, width, channels, stride, codes, scales };
 }

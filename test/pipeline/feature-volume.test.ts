@@ -77,7 +77,7 @@ test('grids come back from the disk cache unchanged; entries of the float32 form
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cryosam-feature-volume-'));
   try {
     const vol = volume();
-    const cache = new DiskCache(dir);
+    const cache = new DiskCache(dir, undefined, { onWarning: () => {} });
     const extractor = new HashFeatures();
     const first = await FeatureVolume.build(vol, extractor, 2, cache, 'k', () => {});
     assert.equal(first.stats.cacheHits, 0);
@@ -103,3 +103,46 @@ test('grids come back from the disk cache unchanged; entries of the float32 form
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+/** Changes the body of the cached z grids (int32 header: magic, offset, step, count, height, width, channels, stride; then float32 scales). */
+const badGrids: [string, (header: Int32Array, scales: Float32Array) => void][] = [
+  ['another slice step', (h) => { h[2] = 3; }],
+  ['another slice offset', (h) => { h[1] += 1; }],
+  ['another slice count (and a length to match)', (h) => { h[3] -= 1; }],
+  ['a zero stride', (h) => { h[7] = 0; }],
+  ['a NaN cell scale', (_, scales) => { scales[5] = NaN; }],
+  ['a negative cell scale', (_, scales) => { scales[0] = -1; }],
+];
+
+for (const [name, damage] of badGrids) {
+  test(`cached grids with ${name} are rebuilt, counted as corrupt and warned about`, async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cryosam-feature-volume-'));
+    try {
+      const vol = volume();
+      const warnings: string[] = [];
+      const cache = new DiskCache(dir, undefined, { onWarning: (m) => warnings.push(m) });
+      const extractor = new HashFeatures();
+      const first = await FeatureVolume.build(vol, extractor, 2, cache, 'k', () => {});
+      const key = cacheKey('k', 'features', 'z', '2');
+      const body = (await cache.get(key))!.slice();
+      const header = new Int32Array(body.buffer, 0, 8);
+      const cells = header[3] * header[4] * header[5];
+      damage(header, new Float32Array(body.buffer, 32, cells));
+      // A smaller count keeps the byte length consistent, so that the header check is what rejects it.
+      const cut = header[3] === first.volume.axes[0].count ? body : body.subarray(0, 32 + (header[3] * header[4] * header[5]) * (4 + header[6]));
+      await cache.put(key, cut);
+      const rebuilt = await FeatureVolume.build(vol, extractor, 2, cache, 'k', () => {});
+      assert.equal(rebuilt.stats.cacheHits, 2, 'y and x from the cache');
+      assert.equal(rebuilt.stats.encoderPasses.z, first.volume.axes[0].count, 'z encoded again');
+      assert.equal(cache.stats.corrupt, 1);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /corrupt cache entry/);
+      const a = new Float32Array(first.volume.dim), b = new Float32Array(rebuilt.volume.dim);
+      first.volume.accumulate(3.3, 7.1, 12.8, 1, a);
+      rebuilt.volume.accumulate(3.3, 7.1, 12.8, 1, b);
+      assert.deepEqual(b, a);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -151,6 +151,11 @@ export function deserializeEmbedding(bytes: Uint8Array): ClassicalEmbedding {
   if (bytes.byteLength !== HEADER_BYTES + height * width) {
     throw new CryosamError(`classical-segmenter embedding of ${height}×${width} has ${bytes.byteLength} bytes (truncated?)`);
   }
+  // quantise() always writes a finite scale > 0; anything else would turn every contrast into NaN or 0.
+  const scale = view.getFloat64(12, true);
+  if (height < 1 || width < 1 || !(scale > 0 && scale < Infinity)) {
+    throw new CryosamError(`classical-segmenter embedding of ${height}×${width} with scale ${scale} (corrupt header)`);
+  }
   const codes = Int8Array.from(bytes.subarray(HEADER_BYTES), (b) => (b << 24) >> 24);
-  return new ClassicalEmbedding(height, width, codes, view.getFloat64(12, true));
+  return new ClassicalEmbedding(height, width, codes, scale);
 }

@@ -87,6 +87,10 @@ export class SamSegmenter implements PromptableSegmenter {
       throw new CryosamError(`not a ${this.parts.name} embedding (bad header)`);
     }
     const [height, width, side, ndims] = [8, 12, 16, 20].map((o) => view.getUint32(o, true));
+    // Checked before use: a damaged ndims would otherwise allocate billions of dims.
+    if (height < 1 || width < 1 || bytes.byteLength < 24 + ndims * 4) {
+      throw new CryosamError(`${this.parts.name} embedding header is corrupt (${height}×${width}, ${ndims} dims)`);
+    }
     const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(24 + i * 4, true));
     const offset = 24 + ndims * 4;
     const count = dims.reduce((a, b) => a * b, 1);
@@ -95,6 +99,7 @@ export class SamSegmenter implements PromptableSegmenter {
     }
     const data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = view.getFloat32(offset + i * 4, true);
+    if (!data.every(Number.isFinite)) throw new CryosamError(`${this.parts.name} embedding holds non-finite values`);
     const embedding: SamEmbedding = { height, width, byteLength: data.byteLength, dims, data, geometry: frameGeometry(height, width, side) };
     return embedding;
   }
