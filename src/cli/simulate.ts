@@ -20,7 +20,7 @@ import {
 } from '../eval/simulate/index.js';
 import { createCliProgress } from './progress.js';
 import { writeRunReport } from './report.js';
-import { checkOutputFolder } from '../io/files.js';
+import { checkOutputFolder, requireInputFile } from '../io/files.js';
 
 export interface SimulateCliOptions {
   preset: string;
@@ -83,6 +83,7 @@ export async function simulationConfigFromOptions(opts: SimulateCliOptions): Pro
 }
 
 async function readConfigFile(file: string): Promise<SimulationConfig> {
+  await requireInputFile(file);
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');

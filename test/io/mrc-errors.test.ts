@@ -69,7 +69,7 @@ test('dimensions × mode disagreeing with the file size (extra bytes) is an erro
 test('a text file is not an MRC file', async () => {
   const file = path.join(dir, 'notes.mrc');
   await fs.writeFile(file, 'These are not the voxels you are looking for.\n'.repeat(40));
-  await rejectsNaming(readMrc(file), file, /not an MRC file: no "MAP " stamp and implausible header/);
+  await rejectsNaming(readMrc(file), file, /not an MRC file: this looks like a text file \(starting with 'These are not the voxels you are looking…'\), not an MRC tomogram/);
 });
 
 test('modes 4 and 101 are unsupported, mode 7 unknown', async () => {

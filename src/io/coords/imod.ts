@@ -18,58 +18,140 @@ import type { Pick } from './pick.js';
 const MODEL_HEADER_BYTES = 232;
 const OBJECT_BYTES = 176;
 
-function tagAt(view: DataView, pos: number): string {
-  return String.fromCharCode(view.getUint8(pos), view.getUint8(pos + 1), view.getUint8(pos + 2), view.getUint8(pos + 3));
-}
-
 function cString(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
   return new TextDecoder('latin1').decode(end < 0 ? bytes : bytes.subarray(0, end)).trim();
 }
 
+/**
+ * Reads a model front to back. Every read and every size or count taken from the file is checked
+ * against the bytes left before it is used, so a damaged model (negative or huge counts, a cut
+ * end) gives a CryosamError naming the file and the chunk, never a loop or a RangeError.
+ */
+class ModelCursor {
+  pos = 0;
+  private readonly view: DataView;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly file: string | undefined,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get left(): number {
+    return this.bytes.byteLength - this.pos;
+  }
+
+  /** Throws "truncated IMOD model" unless `n` more bytes are there for `what`. */
+  need(n: number, what: string): void {
+    if (n > this.left) {
+      throw new CryosamError(`truncated IMOD model: ${what} at byte ${this.pos} needs ${n} bytes, but the file has ${this.left} left`, this.file);
+    }
+  }
+
+  /** Bytes taken by `count` items of `width` bytes read from the file for `what`; rejects negative or overflowing counts. */
+  sizeOf(count: number, width: number, what: string, chunk: string, at: number): number {
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new CryosamError(`broken IMOD model: ${chunk} chunk at byte ${at} has ${what} ${count}, which cannot be negative`, this.file);
+    }
+    const size = count * width;
+    if (size > this.left) {
+      throw new CryosamError(
+        `broken IMOD model: ${chunk} chunk at byte ${at} has ${what} ${count} (${size} bytes), ` +
+          `but the file has only ${this.left} bytes left (truncated IMOD model?)`,
+        this.file,
+      );
+    }
+    return size;
+  }
+
+  tag(what: string): string {
+    this.need(4, what);
+    const b = this.bytes;
+    const p = this.pos;
+    this.pos += 4;
+    return String.fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3]);
+  }
+
+  /** Big-endian int32 at pos + offset, within bytes already checked with need(). */
+  int32At(offset: number): number {
+    return this.view.getInt32(this.pos + offset);
+  }
+
+  float32At(offset: number): number {
+    return this.view.getFloat32(this.pos + offset);
+  }
+
+  skip(n: number): void {
+    this.pos += n;
+  }
+}
+
 export function parseImod(bytes: Uint8Array, file?: string): Pick[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const need = (pos: number, n: number, what: string) => {
-    if (pos + n > bytes.byteLength) throw new CryosamError(`IMOD model truncated in ${what} at byte ${pos}`, file);
-  };
-  need(0, 8 + MODEL_HEADER_BYTES, 'the model header');
-  if (tagAt(view, 0) !== 'IMOD' || !tagAt(view, 4).startsWith('V1.')) {
+  try {
+    return readModel(new ModelCursor(bytes, file), bytes, file);
+  } catch (err) {
+    // Backstop: every read is checked, but no DataView RangeError may reach the user as a stack.
+    if (err instanceof RangeError) throw new CryosamError(`truncated IMOD model (${err.message})`, file);
+    throw err;
+  }
+}
+
+function readModel(c: ModelCursor, bytes: Uint8Array, file: string | undefined): Pick[] {
+  c.need(8 + MODEL_HEADER_BYTES, 'the model header');
+  const magic = c.tag('the model header');
+  const version = c.tag('the model header');
+  if (magic !== 'IMOD' || !version.startsWith('V1.')) {
     throw new CryosamError('not an IMOD binary model (no "IMODV1.x" at the start)', file);
   }
+  c.skip(MODEL_HEADER_BYTES);
   const picks: Pick[] = [];
   let className: string | undefined;
   let objects = 0;
-  let pos = 8 + MODEL_HEADER_BYTES;
   for (;;) {
-    need(pos, 4, 'a chunk tag');
-    const tag = tagAt(view, pos);
-    pos += 4;
+    const at = c.pos;
+    const tag = c.tag('a chunk tag');
     if (tag === 'IEOF') break;
     if (tag === 'OBJT') {
-      need(pos, OBJECT_BYTES, 'an object');
+      c.need(OBJECT_BYTES, 'an OBJT chunk');
       objects++;
-      className = cString(bytes.subarray(pos, pos + 64)) || String(objects);
-      pos += OBJECT_BYTES;
+      className = cString(bytes.subarray(c.pos, c.pos + 64)) || String(objects);
+      c.skip(OBJECT_BYTES);
     } else if (tag === 'CONT') {
-      need(pos, 16, 'a contour');
-      const psize = view.getInt32(pos);
-      pos += 16;
-      need(pos, psize * 12, 'contour points');
-      if (className === undefined) throw new CryosamError(`contour at byte ${pos - 20} before any object`, file);
-      for (let i = 0; i < psize; i++, pos += 12) {
-        picks.push({ x: view.getFloat32(pos) - 0.5, y: view.getFloat32(pos + 4) - 0.5, z: view.getFloat32(pos + 8), className });
+      // psize, flags, time, surf; then psize x,y,z float32 triplets.
+      c.need(16, 'a CONT chunk');
+      const psize = c.int32At(0);
+      c.skip(16);
+      c.sizeOf(psize, 12, 'point count', 'CONT', at);
+      if (className === undefined) throw new CryosamError(`contour at byte ${at} before any object`, file);
+      for (let i = 0; i < psize; i++) {
+        picks.push({ x: c.float32At(0) - 0.5, y: c.float32At(4) - 0.5, z: c.float32At(8), className });
+        c.skip(12);
       }
     } else if (tag === 'MESH') {
-      need(pos, 16, 'a mesh');
-      pos += 16 + view.getInt32(pos) * 12 + view.getInt32(pos + 4) * 4;
+      // vsize, lsize, flag, time/surf; then vsize float32 triplets and lsize int32 indices.
+      c.need(16, 'a MESH chunk');
+      const vsize = c.int32At(0);
+      const lsize = c.int32At(4);
+      c.skip(16);
+      c.skip(c.sizeOf(vsize, 12, 'vertex count', 'MESH', at));
+      c.skip(c.sizeOf(lsize, 4, 'index count', 'MESH', at));
     } else {
-      need(pos, 4, `chunk ${tag}`);
-      const size = view.getInt32(pos);
-      if (size < 0) throw new CryosamError(`chunk "${tag}" at byte ${pos - 4} has negative size ${size}`, file);
-      pos += 4 + size;
+      // Every other chunk carries its size in bytes.
+      c.need(4, `chunk ${printable(tag)}`);
+      const size = c.int32At(0);
+      c.skip(4);
+      c.skip(c.sizeOf(size, 1, 'size', printable(tag), at));
     }
   }
   return picks;
+}
+
+/** A chunk tag as text for messages, e.g. "SIZE", or "\x00\x01..." when it is not printable. */
+function printable(tag: string): string {
+  const shown = [...tag].map((ch) => (ch >= ' ' && ch <= '~' ? ch : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)).join('');
+  return `"${shown}"`;
 }
 
 /**

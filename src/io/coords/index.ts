@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CryosamError } from '../../errors.js';
 import { writeFileAtomic } from '../atomic.js';
+import { requireInputFile } from '../files.js';
 import { formatCopick, parseCopick } from './copick.js';
 import { formatCsv, formatTardis, parseCsv } from './csv.js';
 import { type CoordFormat, detectFormat, formatFromExtension, isImodModel } from './formats.js';
@@ -118,6 +119,8 @@ export async function readPicks(
   frame: CoordFrame,
   opts: { format?: CoordFormat; tomoName?: string } = {},
 ): Promise<Pick[]> {
+  // Stat first: reading a FIFO would block forever, a folder cannot be read.
+  await requireInputFile(file);
   let bytes: Uint8Array;
   try {
     bytes = await fs.readFile(file);

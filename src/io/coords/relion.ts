@@ -58,7 +58,7 @@ function tiltSeriesPixelSizes(tables: readonly StarTable[], file?: string): Map<
     const size = r.column('rlnTomoTiltSeriesPixelSize');
     if (size < 0) continue;
     const group = r.column('rlnOpticsGroup');
-    t.rows.forEach((row, i) => sizes.set(group < 0 ? String(i + 1) : row[group], r.number(i, size)));
+    t.rows.forEach((row, i) => sizes.set(group < 0 ? String(i + 1) : row[group], r.pixelSize(i, size)));
   }
   return sizes;
 }

@@ -1,4 +1,5 @@
 import { CryosamError } from '../../errors.js';
+import { isPlausiblePixelSize, PIXEL_SIZE_RULE } from '../pixel-size.js';
 import type { Pick } from './pick.js';
 import { parseInteger, parseNumber } from './numbers.js';
 
@@ -28,6 +29,18 @@ export class TableReader {
 
   number(row: number, col: number): number {
     return parseNumber(this.table.rows[row][col], this.file, this.table.lines[row], this.table.columns[col]);
+  }
+
+  /** A pixel size in Å (e.g. rlnTomoTiltSeriesPixelSize); throws naming the file, line and column unless it is plausible. */
+  pixelSize(row: number, col: number): number {
+    const value = this.number(row, col);
+    if (!isPlausiblePixelSize(value)) {
+      throw new CryosamError(
+        `line ${this.table.lines[row]}: ${this.table.columns[col]} ${this.table.rows[row][col]} is not a usable pixel size: it ${PIXEL_SIZE_RULE}`,
+        this.file,
+      );
+    }
+    return value;
   }
 
   /** Empty cells and absent columns (col < 0) read as undefined. */

@@ -1,18 +1,18 @@
 /**
  * Random access to an MRC file's voxels as float32 in canonical (z, y, x) order, without loading
  * the whole file: slabs of sections and single slices along any axis, read with positional reads.
- * Limitations: gzip/bzip2 files are decompressed into memory when opened; files with permuted
- * axes (mapc/mapr/maps ≠ 1,2,3: small crystallographic maps in practice) are decoded whole on
- * the first slab or slice. Slabs and slices are not checked for NaN (readVolume is).
+ * Limitations: gzip/bzip2 files are decompressed into memory when opened (into one buffer of the
+ * size their header promises, see source.ts); files with permuted axes (mapc/mapr/maps ≠ 1,2,3:
+ * small crystallographic maps in practice) are decoded whole on the first slab or slice. Slabs and slices are not checked for NaN (readVolume is).
  */
 import path from 'node:path';
 import { CryosamError } from '../../errors.js';
 import type { Axis, Volume } from '../../volume/volume.js';
 import { voxelCount } from '../../volume/volume.js';
 import { canonicalStrides, copyVoxels, firstNonFinite, scatterVoxels, toHostOrder } from './decode.js';
-import { HEADER_BYTES, MODE_BYTES, parseMrcHeader, type MrcHeader } from './header.js';
+import { HEADER_BYTES, MODE_BYTES, type MrcHeader } from './header.js';
 import { openSource, type ByteSource } from './source.js';
-import { checkHeaderFits, validateHeader } from './validate.js';
+import { describeLayout, mrcFileSize, readMrcHeaderBytes } from './validate.js';
 
 /** Bytes converted per step: large enough for fast reads, small enough not to matter for memory. */
 const CHUNK_BYTES = 16 << 20;
@@ -48,13 +48,16 @@ export class MrcReader {
 
   /** Opens and validates `file`; throws CryosamError naming it when it is not a readable MRC file. */
   static async open(file: string, options: MrcReaderOptions = {}): Promise<MrcReader> {
-    const source = await openSource(file);
+    const isStack = path.extname(file).toLowerCase() === '.mrcs';
+    // Compressed files: the header from the first decompressed bytes decides how much is decompressed.
+    const source = await openSource(file, (first, ended) => {
+      const h = readMrcHeaderBytes(first, ended ? first.byteLength : undefined, file, isStack);
+      return { size: mrcFileSize(h), layout: describeLayout(h) };
+    });
     try {
-      checkHeaderFits(source.size, file);
-      const bytes = new Uint8Array(HEADER_BYTES);
+      const bytes = new Uint8Array(Math.min(HEADER_BYTES, source.size));
       await source.read(bytes, 0);
-      const header = parseMrcHeader(bytes, path.extname(file).toLowerCase() === '.mrcs');
-      validateHeader(header, source.size, file);
+      const header = readMrcHeaderBytes(bytes, source.size, file, isStack);
       return new MrcReader(source, header, file, options.xSliceBatchBytes ?? X_SLICE_BATCH_BYTES);
     } catch (err) {
       await source.close();
@@ -70,7 +73,7 @@ export class MrcReader {
     const h = this.header;
     let data: Float32Array;
     if (this.isCanonical()) {
-      data = new Float32Array(voxelCount(h.shape));
+      data = this.floats(voxelCount(h.shape));
       await this.readVoxels(0, data.length, data, 0);
     } else {
       data = await this.decodePermuted();
@@ -97,7 +100,7 @@ export class MrcReader {
     }
     const count = (z1 - z0) * ny * nx;
     if (!this.isCanonical()) return (await this.permutedVolume()).slice(z0 * ny * nx, z0 * ny * nx + count);
-    const out = new Float32Array(count);
+    const out = this.floats(count);
     await this.readVoxels(z0 * ny * nx, count, out, 0);
     return out;
   }
@@ -113,7 +116,7 @@ export class MrcReader {
       throw new CryosamError(`slice ${axis} = ${index} is outside 0..${size - 1}`, this.path);
     }
     if (axis === 'z') return { data: await this.readSlab(index, index + 1), height: ny, width: nx };
-    const out = new Float32Array(nz * (axis === 'y' ? nx : ny));
+    const out = this.floats(nz * (axis === 'y' ? nx : ny));
     if (!this.isCanonical()) {
       const all = await this.permutedVolume();
       for (let z = 0; z < nz; z++) {
@@ -126,7 +129,7 @@ export class MrcReader {
     } else {
       // A column touches every row, so whole sections are read, a batch at a time.
       const batch = Math.max(1, Math.floor(this.xSliceBatchBytes / (ny * nx * 4)));
-      const slab = new Float32Array(Math.min(batch, nz) * ny * nx);
+      const slab = this.floats(Math.min(batch, nz) * ny * nx);
       for (let z0 = 0; z0 < nz; z0 += batch) {
         const z1 = Math.min(nz, z0 + batch);
         await this.readVoxels(z0 * ny * nx, (z1 - z0) * ny * nx, slab, 0);
@@ -141,6 +144,18 @@ export class MrcReader {
 
   close(): Promise<void> {
     return this.source.close();
+  }
+
+  /** A float32 array of `count` voxels; a CryosamError naming the file when it cannot be had (too long for one array, or no memory). */
+  private floats(count: number): Float32Array {
+    try {
+      return new Float32Array(count);
+    } catch (err) {
+      throw new CryosamError(
+        `cannot hold ${count} voxels (${((count * 4) / 2 ** 30).toFixed(1)} GiB as float32) in memory at once: ${(err as Error).message}`,
+        this.path,
+      );
+    }
   }
 
   private isCanonical(): boolean {
@@ -189,7 +204,7 @@ export class MrcReader {
   /** Decodes the whole file of a permuted-axes map into canonical order. */
   private async decodePermuted(): Promise<Float32Array> {
     const strides = canonicalStrides(this.header);
-    const out = new Float32Array(voxelCount(this.header.shape));
+    const out = this.floats(voxelCount(this.header.shape));
     await this.decodeChunks(0, out.length, (chunk, done) => scatterVoxels(chunk, this.header, done, strides, out));
     return out;
   }
