@@ -6,7 +6,6 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { describeEngineNames } from '../engines/registry.js';
 import { startViewer } from '../viewer/server.js';
-import { writeRunReport } from './report.js';
 
 interface ViewFlags {
   picks?: string;
@@ -76,16 +75,9 @@ export function registerView(program: Command): void {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      const exports = server.session.exports();
       await server.close();
-      // Only a session that wrote results leaves a report beside them.
-      if (exports.length > 0) {
-        await writeRunReport(path.join(outDir, 'view-report.json'), {
-          command: 'view',
-          tomogram: path.resolve(tomogram),
-          exports,
-          seconds: (performance.now() - started) / 1000,
-        });
-      }
+      // Only a session that wrote results leaves a report beside them, under a name no file has yet.
+      const report = await server.session.writeReport((performance.now() - started) / 1000);
+      if (report) process.stderr.write(`cryosam view: wrote ${server.session.exports().length} export(s) and the report ${report}\n`);
     });
 }

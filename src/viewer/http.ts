@@ -4,11 +4,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** A problem with the request itself; the server answers `status` with {"error": message}. */
+/**
+ * A problem with the request itself; the server answers `status` with {"error": message, ...details}
+ * (details let the page tell cases apart, e.g. {"exists": true} for an export it may overwrite).
+ */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'HttpError';

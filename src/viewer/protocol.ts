@@ -20,6 +20,8 @@ export interface PickDto extends VoxelXYZ {
   score?: number;
   /** Voxel count of the particle's mask; the page draws circles of the equivalent radius. */
   voxels?: number;
+  /** Id of the particle's mask on the server (picks of Find all only; unique within the session). */
+  instance?: number;
 }
 
 export interface InfoResponse {
@@ -52,6 +54,18 @@ export interface PickRequestBody {
   topK: number | 'auto';
 }
 
+/**
+ * POST /api/mask/keep: the Find-all particles the semantic mask holds from now on (overlay bit 0
+ * and Export mask without `instances`): the page sends those of the picks it keeps.
+ */
+export interface KeepRequestBody {
+  instances: number[];
+}
+
+export interface KeepResponse {
+  kept: number;
+}
+
 export interface SegmentJobResult {
   kind: 'segment';
   voxels: number;
@@ -76,15 +90,24 @@ export interface JobStatus {
   error?: string;
 }
 
+/**
+ * Exports never replace an existing file unless `overwrite` is true: the server answers 409 with
+ * {exists: true}, and the page asks the user before sending again with overwrite. An input of the
+ * session (tomogram, --picks, --mask) is never replaced, even then (400).
+ */
 export interface ExportPicksBody {
   /** File name only; written inside the output folder. */
   name: string;
   format: string;
   picks: PickDto[];
+  overwrite?: boolean;
 }
 
 export interface ExportMaskBody {
   name: string;
+  /** The Find-all particles to write (PickDto.instance); default: the kept set, or the --mask file before any Find all. */
+  instances?: number[];
+  overwrite?: boolean;
 }
 
 export interface ExportResponse {
@@ -96,4 +119,6 @@ export interface ExportResponse {
 
 export interface ErrorResponse {
   error: string;
+  /** Set on the 409 answer to an export whose file exists. */
+  exists?: boolean;
 }

@@ -7,8 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Axis } from '../volume/volume.js';
+import { isTopK, TOP_K_RULE } from '../pipeline/types.js';
 import { HttpError, intParam, numberParam, readJsonBody, sendBinary, sendJson } from './http.js';
 import { requireToken } from './token.js';
+import { checkHostAndOrigin, type HostGuard } from './origin.js';
 import type { ViewerSession } from './session.js';
 import type { StaticAssets } from './assets.js';
 
@@ -18,15 +20,25 @@ const pickDto = point.extend({ score: z.number().optional(), voxels: z.number().
 const MAX_PROMPTS = 1000;
 const MAX_PICKS = 100_000;
 
+/** Instance ids of Find-all picks (PickDto.instance). */
+const instanceIds = z.array(z.number().int()).max(MAX_PICKS);
+/** Exports never replace an existing file unless the request says so (the page asks the user first). */
+const overwrite = z.boolean().default(false);
+
 const schemas = {
   segment: z.object({ prompt: point, negatives: z.array(point).max(MAX_PROMPTS).default([]) }),
   pick: z.object({
     prompts: z.array(point).min(1).max(MAX_PROMPTS),
     negatives: z.array(point).max(MAX_PROMPTS).default([]),
-    topK: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_PICKS)]).default('auto'),
+    // The pipeline's own rule (one rule for CLI, library and viewer), then the viewer's work limit.
+    topK: z
+      .custom<number | 'auto'>(isTopK, { message: `must be ${TOP_K_RULE}` })
+      .refine((k) => k === 'auto' || k <= MAX_PICKS, { message: `must be at most ${MAX_PICKS}` })
+      .default('auto'),
   }),
-  exportPicks: z.object({ name: z.string(), format: z.string(), picks: z.array(pickDto).max(MAX_PICKS) }),
-  exportMask: z.object({ name: z.string() }),
+  keep: z.object({ instances: instanceIds }),
+  exportPicks: z.object({ name: z.string(), format: z.string(), picks: z.array(pickDto).max(MAX_PICKS), overwrite }),
+  exportMask: z.object({ name: z.string(), instances: instanceIds.optional(), overwrite }),
 };
 
 async function body<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
@@ -49,6 +61,7 @@ const KNOWN_PATHS = new Set([
   '/api/info',
   '/api/slice',
   '/api/overlay',
+  '/api/mask/keep',
   '/api/segment',
   '/api/pick',
   '/api/export/picks',
@@ -59,9 +72,25 @@ const KNOWN_PATHS = new Set([
 /** Largest downsampling factor and smoothing sigma (voxels) a slice request may ask for. */
 const MAX_DOWNSAMPLE = 64;
 const MAX_SIGMA = 10;
+/**
+ * Smallest non-zero smoothing sigma (voxels): below it a Gaussian changes nothing visible, and a
+ * subnormal sigma (1e-320) squares to 0 and would turn the kernel, and so the slice, into NaN.
+ */
+export const MIN_SIGMA = 0.1;
 
-export function createHandler(session: ViewerSession, token: string, assets: StaticAssets) {
+/** Display smoothing: 0 (off) or a sigma in [MIN_SIGMA, MAX_SIGMA] voxels. */
+function sigmaParam(query: URLSearchParams): number {
+  const sigma = numberParam(query, 'sigma', 0, MAX_SIGMA, 0);
+  if (sigma !== 0 && sigma < MIN_SIGMA) {
+    throw new HttpError(400, `"sigma" = ${sigma} must be 0 (no smoothing) or between ${MIN_SIGMA} and ${MAX_SIGMA} voxels`);
+  }
+  return sigma;
+}
+
+export function createHandler(session: ViewerSession, token: string, assets: StaticAssets, guard: HostGuard) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Before anything else, static files included: a page on another host must get nothing (DNS rebinding).
+    checkHostAndOrigin(req, guard);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const query = url.searchParams;
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
@@ -80,7 +109,7 @@ export function createHandler(session: ViewerSession, token: string, assets: Sta
         const axis = axisParam(query);
         const index = intParam(query, 'index', 0, Number.MAX_SAFE_INTEGER);
         const ds = intParam(query, 'ds', 1, MAX_DOWNSAMPLE, 1);
-        const sigma = numberParam(query, 'sigma', 0, MAX_SIGMA, 0);
+        const sigma = sigmaParam(query);
         const slice = await session.slice(axis, index, ds, sigma);
         const bytes = new Uint8Array(slice.data.buffer, slice.data.byteOffset, slice.data.byteLength);
         return sendBinary(res, bytes, { 'x-width': slice.width, 'x-height': slice.height, 'x-downsample': ds });
@@ -92,6 +121,8 @@ export function createHandler(session: ViewerSession, token: string, assets: Sta
         const o = session.overlay(axis, index, ds);
         return sendBinary(res, o.bits, { 'x-width': o.width, 'x-height': o.height, 'x-downsample': ds });
       }
+      case 'POST /api/mask/keep':
+        return sendJson(res, 200, session.keepInstances((await body(req, schemas.keep)).instances));
       case 'POST /api/segment':
         return sendJson(res, 202, session.startSegment(await body(req, schemas.segment)));
       case 'POST /api/pick':

@@ -10,6 +10,7 @@ import { createHandler } from './routes.js';
 import { ViewerSession, type ViewerOptions } from './session.js';
 import { createToken } from './token.js';
 import { loadAssets } from './assets.js';
+import { hostGuard } from './origin.js';
 
 export interface ViewerServerOptions extends ViewerOptions {
   /** Interface to listen on (default 127.0.0.1: only this machine can connect). */
@@ -31,21 +32,7 @@ export async function startViewer(options: ViewerServerOptions): Promise<ViewerS
   const assets = loadAssets();
   const session = await ViewerSession.open(options);
   const token = createToken();
-  const handle = createHandler(session, token, assets);
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      // Close after errors: the request body may be unread (e.g. too large), and must not be parsed as a next request.
-      res.setHeader('connection', 'close');
-      if (err instanceof HttpError) sendJson(res, err.status, { error: err.message });
-      // Input the request pointed at (a coordinate format, a pick) was rejected by a reader or writer.
-      else if (err instanceof CryosamError) sendJson(res, 400, { error: err.message });
-      else sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
-    });
-  });
+  const server = http.createServer();
   // Slow clients must not hold sockets forever.
   server.requestTimeout = 60_000;
   const host = options.host ?? '127.0.0.1';
@@ -59,6 +46,23 @@ export async function startViewer(options: ViewerServerOptions): Promise<ViewerS
     throw new CryosamError(`cannot listen on ${host}:${options.port ?? 0}: ${(err as Error).message}`);
   }
   const port = (server.address() as AddressInfo).port;
+  // Attached once the port is known (the Host check needs it). This runs in a microtask right after
+  // 'listening', before the event loop reads any connection, so no request goes unhandled.
+  const handle = createHandler(session, token, assets, hostGuard(host, port));
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // Close after errors: the request body may be unread (e.g. too large), and must not be parsed as a next request.
+      res.setHeader('connection', 'close');
+      if (err instanceof HttpError) sendJson(res, err.status, { ...err.details, error: err.message });
+      // Input the request pointed at (a coordinate format, a pick) was rejected by a reader or writer.
+      else if (err instanceof CryosamError) sendJson(res, 400, { error: err.message });
+      else sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
+    });
+  });
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}/?token=${token}`,

@@ -1,6 +1,10 @@
 /**
  * What one `cryosam view` serves: a tomogram opened lazily (slices read on demand), the pipeline
  * built only when Segment or Find all is first used, the current masks, and the exports written.
+ *
+ * The semantic mask (overlay bit 0, Export mask) is the --mask file until the first Find all, then
+ * the instances of the Find-all picks the page keeps (POST /api/mask/keep: above its threshold,
+ * not deleted), so what is shown and exported matches the picks the user keeps.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -13,12 +17,14 @@ import type { ProgressCallback, ProgressEvent } from '../progress.js';
 import type { Pick } from '../io/coords/pick.js';
 import type { InstanceMask } from '../pipeline/types.js';
 import { MrcReader, readMrc, writeMrc } from '../io/mrc/index.js';
+import { checkOutputs } from '../io/files.js';
+import { writeRunReport } from '../cli/report.js';
 import { checkPicksInside, cliFormat, readPicks, writePicks, COORD_FORMATS } from '../io/coords/index.js';
 import type { CryoSam } from '../pipeline/cryosam.js';
 import { instancesToSemantic } from '../pipeline/labels.js';
 import { contrastSections, percentileRange, type DisplayRange } from './contrast.js';
 import { displaySlice, downsampleMaskBits } from './slices.js';
-import { SliceSource } from './slice-source.js';
+import { nonFiniteVoxel, SliceSource } from './slice-source.js';
 import { ByteLru } from './lru.js';
 import { HttpError } from './http.js';
 import { JobQueue } from './jobs.js';
@@ -28,6 +34,7 @@ import type {
   ExportResponse,
   InfoResponse,
   JobStatus,
+  KeepResponse,
   PickDto,
   PickRequestBody,
   SegmentRequestBody,
@@ -61,7 +68,13 @@ export class ViewerSession {
   private pipeline: Promise<CryoSam> | undefined;
   /** Where the pipeline's progress goes: the job currently running. */
   private progressSink: ProgressCallback = () => {};
-  private semantic: Volume<Uint8Array> | undefined;
+  /**
+   * Particles of the last Find all by instance id (PickDto.instance), and those the page keeps
+   * (all, until it says otherwise). Ids are unique within the session, so a page still holding
+   * picks of an earlier Find all cannot select this one's particles by mistake.
+   */
+  private found: { instances: Map<number, InstanceMask>; kept: InstanceMask[] } | undefined;
+  private nextInstanceId = 1;
   private segmented: InstanceMask | undefined;
   /** Files this session wrote, by name: the only files /api/download serves. */
   private readonly exported = new Map<string, string>();
@@ -73,9 +86,9 @@ export class ViewerSession {
     readonly voxelSizeA: number,
     private readonly contrast: DisplayRange,
     private readonly initialPicks: PickDto[],
-    semantic: Volume<Uint8Array> | undefined,
+    /** The --mask file: the semantic mask until the first Find all. */
+    private readonly fileMask: Volume<Uint8Array> | undefined,
   ) {
-    this.semantic = semantic;
     this.source = new SliceSource(reader);
   }
 
@@ -86,7 +99,12 @@ export class ViewerSession {
       const voxelSizeA = options.voxelSize ?? meanVoxelSize(reader.header.voxelSize);
       if (!(voxelSizeA > 0)) throw new CryosamError('voxel size is unknown or not positive; pass --voxel-size', options.tomogram);
       const sections: Slice2D[] = [];
-    for (const z of contrastSections(shape[0])) sections.push(await reader.readSlice('z', z));
+      for (const z of contrastSections(shape[0])) {
+        const section = await reader.readSlice('z', z);
+        const problem = nonFiniteVoxel(section, 'z', z);
+        if (problem) throw new CryosamError(problem, options.tomogram);
+        sections.push(section);
+      }
       const contrast = percentileRange(sections);
       const picks = options.picks ? await readInitialPicks(options.picks, voxelSizeA, shape) : [];
       const mask = options.mask ? await readMask(options.mask, shape) : undefined;
@@ -105,7 +123,7 @@ export class ViewerSession {
       autoContrast: { ...this.contrast },
       formats: [...COORD_FORMATS],
       picks: this.initialPicks,
-      hasMask: this.semantic !== undefined,
+      hasMask: this.fileMask !== undefined,
       outDir: path.resolve(this.options.outDir),
     };
   }
@@ -132,11 +150,13 @@ export class ViewerSession {
     this.checkSliceIndex(axis, index);
     const [height, width] = sliceShape(this.shape, axis);
     const bits = new Uint8Array(height * width);
-    if (this.semantic) {
-      const labels = extractSlice(this.semantic, axis, index).data;
+    if (this.found) {
+      for (const inst of this.found.kept) paintInstance(bits, width, inst, axis, index, 1);
+    } else if (this.fileMask) {
+      const labels = extractSlice(this.fileMask, axis, index).data;
       for (let i = 0; i < labels.length; i++) if (labels[i] !== 0) bits[i] = 1;
     }
-    if (this.segmented) paintInstance(bits, width, this.segmented, axis, index);
+    if (this.segmented) paintInstance(bits, width, this.segmented, axis, index, 2);
     const out = downsampleMaskBits(bits, height, width, downsample);
     return { bits: out, height: Math.ceil(height / downsample), width: Math.ceil(width / downsample) };
   }
@@ -160,15 +180,32 @@ export class ViewerSession {
       const started = performance.now();
       const sam = await this.withPipeline(report);
       const result = await sam.pick(body.prompts, { topK: body.topK, segment: { negatives: body.negatives } });
-      this.semantic = instancesToSemantic(this.shape, result.instances);
+      const instances = new Map<number, InstanceMask>();
+      const sessionId = new Map<number, number>();
+      for (const inst of result.instances) {
+        const id = this.nextInstanceId++;
+        instances.set(id, inst);
+        sessionId.set(inst.id, id);
+      }
+      this.found = { instances, kept: [...instances.values()] };
       this.segmented = undefined;
-      const picks: PickDto[] = result.picks.map((p) => ({ x: p.x, y: p.y, z: p.z, score: p.score, voxels: p.voxels }));
+      const picks: PickDto[] = result.picks.map((p) => {
+        const instance = p.instanceId !== undefined ? sessionId.get(p.instanceId) : undefined;
+        return { x: p.x, y: p.y, z: p.z, score: p.score, voxels: p.voxels, ...(instance !== undefined ? { instance } : {}) };
+      });
       return { kind: 'pick', picks, seconds: (performance.now() - started) / 1000 };
     });
   }
 
+  /** Sets which Find-all particles the semantic mask (overlay and default export) holds. */
+  keepInstances(ids: number[]): KeepResponse {
+    const kept = this.instancesById(ids); // 409 before any Find all, so `found` is set below
+    this.found!.kept = kept;
+    return { kept: kept.length };
+  }
+
   async exportPicks(body: ExportPicksBody): Promise<ExportResponse> {
-    const target = await this.exportPath(body.name);
+    const target = await this.exportPath(body.name, body.overwrite ?? false);
     // An unknown name throws CryosamError, which the server answers with 400.
     const format = cliFormat(body.format);
     const picks: Pick[] = body.picks.map((p) => ({ x: p.x, y: p.y, z: p.z, ...(p.score !== undefined ? { score: p.score } : {}) }));
@@ -178,10 +215,18 @@ export class ViewerSession {
     return this.exportedFile(body.name, target, picks.length);
   }
 
+  /**
+   * Writes the semantic mask: of the Find-all particles `body.instances` when given (the page sends
+   * the picks it keeps), else the current one; before any Find all the --mask file or the last
+   * segmented particle.
+   */
   async exportMask(body: ExportMaskBody): Promise<ExportResponse> {
-    const target = await this.exportPath(body.name);
+    const target = await this.exportPath(body.name, body.overwrite ?? false);
     const voxelSize = this.reader.header.voxelSize;
-    const mask = this.semantic ?? (this.segmented ? instancesToSemantic(this.shape, [this.segmented]) : undefined);
+    const instances = body.instances ? this.instancesById(body.instances) : this.found?.kept;
+    const mask = instances
+      ? instancesToSemantic(this.shape, instances)
+      : (this.fileMask ?? (this.segmented ? instancesToSemantic(this.shape, [this.segmented]) : undefined));
     if (!mask) throw new HttpError(409, 'there is no mask yet: run Segment or Find all first');
     await writeMrc(target, { ...mask, voxelSize });
     return this.exportedFile(body.name, target);
@@ -205,6 +250,30 @@ export class ViewerSession {
     return [...this.exported.values()];
   }
 
+  /**
+   * Writes the run report beside the exports when the session exported anything, and returns its
+   * path. Never over an existing file (an export, or an earlier session's report, may already be
+   * named view-report.json): the first free name of view-report.json, view-report-2.json, …
+   */
+  async writeReport(seconds: number): Promise<string | undefined> {
+    const exports = this.exports();
+    if (exports.length === 0) return undefined;
+    const file = await freeFileName(path.resolve(this.options.outDir), 'view-report', '.json');
+    await writeRunReport(file, { command: 'view', tomogram: path.resolve(this.options.tomogram), exports, seconds });
+    return file;
+  }
+
+  /** The Find-all instances with these ids (duplicates once); 400 for an id of no current pick. */
+  private instancesById(ids: number[]): InstanceMask[] {
+    const found = this.found;
+    if (!found) throw new HttpError(409, 'there are no Find all results yet: run Find all first');
+    return [...new Set(ids)].map((id) => {
+      const inst = found.instances.get(id);
+      if (!inst) throw new HttpError(400, `instance ${id} is not a pick of the last Find all`);
+      return inst;
+    });
+  }
+
   /** Voxel centres are at integers, so positions in [-0.5, n - 0.5) round to a voxel of the tomogram. */
   private checkInside(points: VoxelXYZ[], what: string): void {
     const [nz, ny, nx] = this.shape;
@@ -216,8 +285,12 @@ export class ViewerSession {
     }
   }
 
-  /** Validates an export file name and returns its path inside the output folder. */
-  private async exportPath(name: string): Promise<string> {
+  /**
+   * Validates an export file name and returns its path inside the output folder. An existing file
+   * is replaced only when `overwrite` (409 with {exists: true} otherwise, so the page can ask);
+   * an input of the session never, even then.
+   */
+  private async exportPath(name: string, overwrite: boolean): Promise<string> {
     if (!isSafeFileName(name)) {
       throw new HttpError(400, `bad file name "${name}": use letters, digits, ".", "_" and "-" only (no folders)`);
     }
@@ -225,6 +298,12 @@ export class ViewerSession {
     const target = path.resolve(dir, name);
     if (path.dirname(target) !== dir) throw new HttpError(400, `bad file name "${name}"`);
     await fs.mkdir(dir, { recursive: true });
+    // Compared by device and inode: a link to the tomogram, --picks or --mask (or the out dir being
+    // their folder) is refused too.
+    await checkOutputs([target], [this.options.tomogram, this.options.picks, this.options.mask]);
+    if (!overwrite && (await fs.lstat(target).catch(() => undefined))) {
+      throw new HttpError(409, `${name} already exists in ${dir}; choose another name or confirm overwriting it`, { exists: true });
+    }
     return target;
   }
 
@@ -254,7 +333,11 @@ export class ViewerSession {
     const [nz, ny, nx] = this.shape;
     const data = new Float32Array(nz * ny * nx);
     for (let z = 0; z < nz; z++) {
-      data.set((await this.reader.readSlice('z', z)).data, z * ny * nx);
+      const section = await this.reader.readSlice('z', z);
+      // The check readMrc makes for the CLI's pick: NaN would spread through features and masks.
+      const problem = nonFiniteVoxel(section, 'z', z);
+      if (problem) throw new CryosamError(problem, this.options.tomogram);
+      data.set(section.data, z * ny * nx);
       this.progressSink({ stage: 'loading tomogram', done: z + 1, total: nz });
     }
     return { data, shape: this.shape, voxelSize: this.reader.header.voxelSize };
@@ -266,8 +349,8 @@ export function isSafeFileName(name: unknown): name is string {
   return typeof name === 'string' && name.length <= 128 && /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
 }
 
-/** Sets bit 2 on the pixels of `bits` (slice `index` along `axis`, `width` wide) inside the instance. */
-function paintInstance(bits: Uint8Array, width: number, inst: InstanceMask, axis: Axis, index: number): void {
+/** Sets `bit` on the pixels of `bits` (slice `index` along `axis`, `width` wide) inside the instance. */
+function paintInstance(bits: Uint8Array, width: number, inst: InstanceMask, axis: Axis, index: number, bit: number): void {
   const b = inst.bbox;
   const corner = voxelToSlice(axis, { x: b.x0, y: b.y0, z: b.z0 });
   const local = index - corner.index;
@@ -276,8 +359,16 @@ function paintInstance(bits: Uint8Array, width: number, inst: InstanceMask, axis
   const piece = extractSlice(box, axis, local);
   for (let r = 0; r < piece.height; r++) {
     for (let c = 0; c < piece.width; c++) {
-      if (piece.data[r * piece.width + c]) bits[(corner.row + r) * width + corner.col + c] |= 2;
+      if (piece.data[r * piece.width + c]) bits[(corner.row + r) * width + corner.col + c] |= bit;
     }
+  }
+}
+
+/** `dir/stem+ext`, or `dir/stem-2+ext`, `-3`, … : the first name no file has. */
+async function freeFileName(dir: string, stem: string, ext: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const file = path.join(dir, n === 1 ? `${stem}${ext}` : `${stem}-${n}${ext}`);
+    if (!(await fs.lstat(file).catch(() => undefined))) return file;
   }
 }
 

@@ -3,11 +3,25 @@
  * section, or one row per section). A YZ slice needs one column of every row, so the whole file
  * is read for it; the columns of the neighbouring YZ slices are gathered in the same pass, so
  * stepping through x stays fast.
+ *
+ * Every slice is checked for NaN and infinite voxels, the check readMrc makes for the CLI over the
+ * whole file: the viewer reads lazily, so it checks what it reads, and a slice it serves is finite.
  */
 import type { Slice2D } from '../engines/types.js';
 import type { MrcReader } from '../io/mrc/index.js';
+import { firstNonFinite } from '../io/mrc/decode.js';
+import { sliceToVoxel } from '../volume/slice.js';
 import type { Axis } from '../volume/volume.js';
+import { HttpError } from './http.js';
 import { ByteLru } from './lru.js';
+
+/** Why `slice` (number `index` along `axis`) cannot be used, naming its first non-finite voxel; undefined when all are finite. */
+export function nonFiniteVoxel(slice: Slice2D, axis: Axis, index: number): string | undefined {
+  const k = firstNonFinite(slice.data);
+  if (k < 0) return undefined;
+  const v = sliceToVoxel(axis, index, Math.floor(k / slice.width), k % slice.width);
+  return `voxel (x=${v.x}, y=${v.y}, z=${v.z}) is ${slice.data[k]}: the data contain NaN or infinite values`;
+}
 
 /** YZ slices gathered on each side of the one asked for. */
 const X_BAND = 8;
@@ -22,7 +36,7 @@ export class SliceSource {
   constructor(private readonly reader: MrcReader) {}
 
   read(axis: Axis, index: number): Promise<Slice2D> {
-    if (axis !== 'x') return this.reader.readSlice(axis, index);
+    if (axis !== 'x') return this.reader.readSlice(axis, index).then((slice) => this.finite(slice, axis, index));
     const cached = this.xSlices.get(String(index));
     if (cached) return cached;
     const [nz, ny, nx] = this.reader.header.shape;
@@ -30,12 +44,19 @@ export class SliceSource {
     const x1 = Math.min(nx, index + X_BAND + 1);
     const band = this.readBand(x0, x1);
     for (let x = x0; x < x1; x++) {
-      const slice = band.then((slices) => slices[x - x0]);
+      const slice = band.then((slices) => this.finite(slices[x - x0], 'x', x));
       // A failed read must not stay cached.
       slice.catch(() => this.xSlices.delete(String(x)));
       this.xSlices.set(String(x), slice, nz * ny * 4);
     }
     return this.xSlices.get(String(index))!;
+  }
+
+  /** `slice`, unless it holds a NaN or infinite voxel: then 422 naming the file (the request was fine, the file is not). */
+  private finite(slice: Slice2D, axis: Axis, index: number): Slice2D {
+    const problem = nonFiniteVoxel(slice, axis, index);
+    if (problem) throw new HttpError(422, `${this.reader.path}: ${problem}`);
+    return slice;
   }
 
   /** YZ slices x0..x1-1 (rows z, columns y), from one pass over the sections. */

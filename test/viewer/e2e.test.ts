@@ -39,6 +39,9 @@ interface PageApi {
 /** The page's global object as seen from page functions (this file compiles without DOM types). */
 type PageGlobal = { cryosam: PageApi };
 
+/** Voxels of a mask as 0/1. */
+const binary = (data: ArrayLike<number>): Uint8Array => Uint8Array.from(data, (v) => (v !== 0 ? 1 : 0));
+
 describe('viewer end to end (chromium)', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   let sim: Simulation;
@@ -66,8 +69,22 @@ describe('viewer end to end (chromium)', () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+    // The 409 the page gets when it re-exports over a file (then asks the user) is expected; Chromium logs it.
+    page.on('console', (m) => m.type() === 'error' && !/status of 409/.test(m.text()) && pageErrors.push(m.text()));
   });
+
+  /** The mask the server writes for the instances of `picks`, asked directly (not through the page). */
+  async function serverMask(picks: PickDto[]): Promise<Uint8Array> {
+    const instances = picks.flatMap((p) => (p.instance !== undefined ? [p.instance] : []));
+    assert.equal(instances.length, picks.length, 'every Find all pick has its instance');
+    const res = await fetch(new URL('/api/export/mask', server.url), {
+      method: 'POST',
+      headers: { 'x-cryosam-token': server.token, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'expected_mask.mrc', instances, overwrite: true }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    return binary((await readMrc(((await res.json()) as { path: string }).path)).data);
+  }
 
   after(async () => {
     await context?.close();
@@ -144,12 +161,49 @@ describe('viewer end to end (chromium)', () => {
     const downloaded = await page.evaluate(async (u) => (await fetch(u)).text(), href);
     assert.match(downloaded, /_rlnCoordinateX/);
 
-    // The semantic mask exports as MRC.
+    // The semantic mask exports as MRC, with exactly the particles of the picks kept (not the deleted one).
     await page.click('#export-mask');
     await page.waitForSelector('#export-path:text-matches("\\.mrc$")');
-    const mask = await readMrc((await page.locator('#export-path').textContent())!);
+    const maskPath = (await page.locator('#export-path').textContent())!;
+    const mask = await readMrc(maskPath);
     assert.deepEqual([...mask.shape], [...sim.tomogram.shape]);
     assert.ok(mask.data.some((v) => v !== 0));
+    assert.deepEqual(binary(mask.data), await serverMask(reviewed), 'mask = instances of the reviewed picks');
+
+    // Raise the threshold: fewer picks kept; the mask exported again (over the same file, which the
+    // page asks about) and the overlay hold only theirs.
+    const scores = reviewed.flatMap((p) => (p.score !== undefined ? [p.score] : [])).sort((a, b) => a - b);
+    assert.ok(new Set(scores).size >= 2, `picks with distinct scores: ${scores.join(', ')}`);
+    await page.locator('#threshold').fill(String(scores[Math.floor(scores.length / 2)]));
+    const kept = await page.evaluate(() => (globalThis as unknown as PageGlobal).cryosam.shownPicks());
+    assert.ok(kept.length > 0 && kept.length < reviewed.length, `${kept.length} of ${reviewed.length} picks kept`);
+    const dialogs: string[] = [];
+    page.once('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
+    await page.locator('#export-result').evaluate((el) => (el as unknown as { replaceChildren(): void }).replaceChildren());
+    await page.click('#export-mask');
+    await page.waitForSelector('#export-path');
+    assert.match(dialogs[0] ?? '', /reviewed_mask\.mrc already exists/);
+    assert.equal(await page.locator('#export-path').textContent(), maskPath);
+    const keptMask = binary((await readMrc(maskPath)).data);
+    assert.deepEqual(keptMask, await serverMask(kept), 'mask = instances of the picks above the threshold');
+    const before = binary(mask.data);
+    assert.ok(keptMask.reduce((n, v) => n + v, 0) < before.reduce((n, v) => n + v, 0));
+    // The on-screen mask follows too: the page told the server which particles it keeps.
+    const z = Math.floor(before.findIndex((v, k) => v !== keptMask[k]) / (ny * nx));
+    const expected = keptMask.subarray(z * ny * nx, (z + 1) * ny * nx);
+    const overlayMatches = async () => {
+      const res = await fetch(new URL(`/api/overlay?axis=z&index=${z}`, server.url), { headers: { 'x-cryosam-token': server.token } });
+      const bits = new Uint8Array(await res.arrayBuffer());
+      return bits.every((b, k) => (b & 1) === expected[k]);
+    };
+    const deadline = Date.now() + 10_000;
+    while (!(await overlayMatches())) {
+      assert.ok(Date.now() < deadline, `overlay of section ${z} shows the kept particles only`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
 
     await mkdir(SCREENSHOTS, { recursive: true });
     await page.mouse.move(at.x, at.y);

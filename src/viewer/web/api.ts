@@ -19,11 +19,22 @@ export interface OverlayImage {
   downsample: number;
 }
 
+/** A failed call: the server's message, its status, and whether it refused to replace an existing file. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly exists: boolean,
+  ) {
+    super(message);
+  }
+}
+
 async function call(path: string, init: RequestInit = {}): Promise<Response> {
   const res = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), 'x-cryosam-token': token } });
   if (!res.ok) {
     const body = (await res.json().catch(() => ({ error: res.statusText }))) as ErrorResponse;
-    throw new Error(body.error);
+    throw new ApiError(body.error, res.status, body.exists === true);
   }
   return res;
 }

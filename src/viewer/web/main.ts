@@ -3,18 +3,31 @@
  * progress, review of picks and export. State lives in one object; every change re-renders.
  */
 import type {
+  ExportMaskBody,
+  ExportPicksBody,
   ExportResponse,
   InfoResponse,
   JobStatus,
+  KeepResponse,
   PickJobResult,
   SegmentJobResult,
   ViewAxis,
   VoxelXYZ,
 } from '../protocol.js';
-import { downloadUrl, getJson, postJson, waitForJob } from './api.js';
+import { ApiError, downloadUrl, getJson, postJson, waitForJob } from './api.js';
 import { equivalentRadius, sectionRadius, toPlane } from './geometry.js';
 import { SliceView } from './slice-view.js';
-import { initialState, newId, pickRadius, typicalRadius, visiblePicks, type AppState, type ReviewPick } from './state.js';
+import {
+  initialState,
+  keptInstances,
+  keptKey,
+  newId,
+  pickRadius,
+  typicalRadius,
+  visiblePicks,
+  type AppState,
+  type ReviewPick,
+} from './state.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -29,6 +42,34 @@ function render(): void {
   renderPicks();
   $('mode-prompt').classList.toggle('active', state.mode === 'prompt');
   $('mode-pick').classList.toggle('active', state.mode === 'pick');
+  void syncKept();
+}
+
+let syncingKept = false;
+
+/**
+ * Tells the server which Find-all particles the user keeps (threshold, deletions), so the mask
+ * overlay shows those only; then refetches the overlays. One call at a time, always with the
+ * latest set, so a dragged slider sends few calls and they cannot arrive out of order.
+ */
+async function syncKept(): Promise<void> {
+  if (syncingKept || state.serverKept === undefined) return;
+  syncingKept = true;
+  try {
+    for (;;) {
+      const instances = keptInstances(state);
+      const key = keptKey(instances);
+      if (key === state.serverKept) break;
+      await postJson<KeepResponse>('/api/mask/keep', { instances });
+      state.serverKept = key;
+      state.overlayVersion++;
+      for (const v of views.values()) v.update();
+    }
+  } catch (err) {
+    toast(`Cannot update the mask: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    syncingKept = false;
+  }
 }
 
 function setCursor(p: VoxelXYZ): void {
@@ -216,12 +257,23 @@ async function findAll(): Promise<void> {
   const k = ($('top-k') as HTMLInputElement).value.trim();
   const topK = k === '' || k === 'auto' ? 'auto' : Number(k);
   if (topK !== 'auto' && !(Number.isInteger(topK) && topK > 0)) throw new Error('Top K must be "auto" or a positive whole number');
-  const result = (await runJob('/api/pick', { prompts, negatives, topK })) as PickJobResult;
+  // No mask syncing while Find all replaces the server's particles (ids of the old picks would be refused).
+  const kept = state.serverKept;
+  state.serverKept = undefined;
+  let result: PickJobResult;
+  try {
+    result = (await runJob('/api/pick', { prompts, negatives, topK })) as PickJobResult;
+  } catch (err) {
+    state.serverKept = kept;
+    throw err;
+  }
   state.picks = [...state.picks.filter((p) => p.manual), ...result.picks.map((p) => ({ ...p, id: newId(), manual: false }))];
   state.selectedPick = undefined;
   state.hasOverlay = true;
   state.overlayVersion++;
   configureThreshold();
+  // The server's mask now holds every particle found, as the list shows them all.
+  state.serverKept = keptKey(keptInstances(state));
   $('status').textContent = `Found ${result.picks.length} particles in ${result.seconds.toFixed(1)} s`;
   render();
 }
@@ -230,14 +282,30 @@ async function exportPicks(): Promise<void> {
   const name = ($('export-name') as HTMLInputElement).value.trim();
   const format = ($('export-format') as HTMLSelectElement).value;
   const picks = visiblePicks(state).map(({ x, y, z, score }) => ({ x, y, z, ...(score !== undefined ? { score } : {}) }));
-  const res = await postJson<ExportResponse>('/api/export/picks', { name, format, picks });
-  showExport(res, `${res.count} picks`);
+  const res = await postExport<ExportPicksBody>('/api/export/picks', { name, format, picks });
+  if (res) showExport(res, `${res.count} picks`);
 }
 
 async function exportMask(): Promise<void> {
   const base = ($('export-name') as HTMLInputElement).value.trim().replace(/\.[^.]*$/, '');
-  const res = await postJson<ExportResponse>('/api/export/mask', { name: `${base || 'mask'}_mask.mrc` });
-  showExport(res, 'mask');
+  // After a Find all, exactly the particles of the picks kept (threshold, deletions).
+  const instances = state.serverKept !== undefined ? { instances: keptInstances(state) } : {};
+  const res = await postExport<ExportMaskBody>('/api/export/mask', { name: `${base || 'mask'}_mask.mrc`, ...instances });
+  if (res) showExport(res, 'mask');
+}
+
+/** Sends an export; when its file exists, asks before replacing it. Undefined when the user declines. */
+async function postExport<B extends { name: string; overwrite?: boolean }>(path: string, body: B): Promise<ExportResponse | undefined> {
+  try {
+    return await postJson<ExportResponse>(path, body);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.exists)) throw err;
+    if (!confirm(`${body.name} already exists in ${state.info.outDir}. Replace it?`)) {
+      toast(`Not exported: ${body.name} already exists`);
+      return undefined;
+    }
+    return postJson<ExportResponse>(path, { ...body, overwrite: true });
+  }
 }
 
 function showExport(res: ExportResponse, what: string): void {

@@ -38,6 +38,11 @@ export interface AppState {
   selectedPick: number | undefined;
   /** Radius (voxels) of the last segmented particle, used for hand-added picks. */
   segmentedRadius: number | undefined;
+  /**
+   * keptKey(...) of the Find-all particles the server's mask holds, as last told it; undefined
+   * before any Find all (the mask is then the --mask file, which follows no picks).
+   */
+  serverKept: string | undefined;
 }
 
 let nextId = 1;
@@ -62,6 +67,7 @@ export function initialState(info: InfoResponse): AppState {
     threshold: Number.NEGATIVE_INFINITY,
     selectedPick: undefined,
     segmentedRadius: undefined,
+    serverKept: undefined,
   };
 }
 
@@ -71,6 +77,16 @@ export function visiblePicks(s: AppState): ReviewPick[] {
     .filter((p) => p.manual || p.score === undefined || p.score >= s.threshold)
     .sort((a, b) => (b.manual ? 1 : 0) - (a.manual ? 1 : 0) || (b.score ?? Infinity) - (a.score ?? Infinity));
 }
+
+/** Mask instances of the picks the user keeps (visible Find-all picks; hand-added ones have none). */
+export function keptInstances(s: AppState): number[] {
+  return visiblePicks(s)
+    .flatMap((p) => (p.instance !== undefined ? [p.instance] : []))
+    .sort((a, b) => a - b);
+}
+
+/** A set of instance ids as a string, to tell whether the server already has it. */
+export const keptKey = (ids: number[]): string => ids.join(',');
 
 /** Typical particle radius so far (voxels): median of sized picks, else the segmented particle's. */
 export function typicalRadius(s: AppState): number {
