@@ -5,7 +5,7 @@
  * Usage: node large-pick.js INPUT.json — prints one JSON object (LargePickResult) on stdout.
  */
 import { promises as fs } from 'node:fs';
-import { peakRssMiB } from '../src/cli/report.js';
+import { peakRssMiB } from '../src/memory.js';
 import type { EngineOptions } from '../src/engines/registry.js';
 import { scorePicks } from '../src/eval/score.js';
 import type { Pick } from '../src/io/coords/pick.js';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     stage = e.stage;
     process.stderr.write(`[large pick ${new Date().toISOString().slice(11, 19)}] ${stage}\n`);
   };
-  const cryosam = await CryoSam.create(tomogram, { engine: input.engine, cacheDir: false, onProgress });
+  const cryosam = await CryoSam.create(tomogram, { engine: input.engine, cacheDir: false, normalizeInPlace: true, onProgress });
   const createSeconds = (performance.now() - t) / 1000;
   const rssAfterCreateMiB = peakRssMiB();
   const run = async (matching: 'hierarchical' | 'naive') => {

@@ -135,7 +135,7 @@ export async function runQuality(settings: QualitySettings, outDir: string): Pro
           truth: sim.picks.filter((p) => p.className === cls.id),
           radiusVoxels: cls.radiusVoxels,
         };
-        const session = await CryoSam.create(sim.tomogram, { engine: settings.engine, cacheDir: false });
+        const session = await CryoSam.create(sim.tomogram, { engine: settings.engine, cacheDir: false, normalizeInPlace: true });
         try {
           settings.log(`quality: ${preset} seed ${seed}, ${cls.id}: annotation ratios`);
           const { rows } = await annotationRatio(target, { session, ratios: settings.ratios, seeds: settings.promptSeeds });
@@ -214,7 +214,7 @@ async function deepFinder(n: number, settings: QualitySettings): Promise<TargetR
   const truth = await readPicks(path.join(dir, `tomo${n}_gt.csv`), { voxelSize: 1, shape: tomogram.shape });
   const classes = [...new Set(truth.map((p) => p.className ?? ''))].sort((a, b) => Number(a) - Number(b));
   const results: TargetResult[] = [];
-  const session = await CryoSam.create(tomogram, { engine: settings.engine, cacheDir: false });
+  const session = await CryoSam.create(tomogram, { engine: settings.engine, cacheDir: false, normalizeInPlace: true });
   try {
     for (const className of classes) {
       const target: EvalTarget = { tomogram, truth: truth.filter((p) => p.className === className), radiusVoxels: radii[className] };

@@ -1,44 +1,26 @@
 /**
- * cryosam as a library: the CryoSAM pipeline (CryoSam), tomogram and coordinate I/O, engines,
- * volume helpers and evaluation. The CLI (src/cli) is built on exactly these pieces.
+ * cryosam as a library: the user's objects. A CryoSam per tomogram segments particles from point
+ * prompts, makes a Reference from them and picks every particle like it; MRC and coordinate files
+ * are read and written here too. Evaluation and simulation are in 'cryosam/eval', volume helpers in
+ * 'cryosam/volume'. The CLI (src/cli) is built on exactly these pieces.
  */
 export { CryosamError } from './errors.js';
 export type { ProgressCallback, ProgressEvent } from './progress.js';
-export { sharedDir, modelsDir, cacheDir } from './paths.js';
 
-// Pipeline
-export {
-  CryoSam, DEFAULT_TOP_K, AUTO_TOP_K_LIMIT, AUTO_STOP_AFTER_REJECTS, DEFAULT_VOLUME_RANGE, DEFAULT_VERIFY_THRESHOLD, checkPromptInside, type CryoSamOptions,
-} from './pipeline/cryosam.js';
-export { shapeSignature, signatureCorrelation, signatureGeometry, meanSignature, densityCentre, contrastPolarity } from './pipeline/verify.js';
+// The pipeline
+export { CryoSam, type CryoSamOptions } from './pipeline/cryosam.js';
+export { REFERENCE_VERSION, type Reference } from './pipeline/reference.js';
+export { DEFAULTS } from './pipeline/defaults.js';
 export { instancesToLabels, instancesToSemantic } from './pipeline/labels.js';
-export { DiskCache, DEFAULT_CACHE_LIMIT_BYTES, tomogramHash, type CacheInfo } from './pipeline/cache.js';
-export { AUTO_CUT_METHODS, DEFAULT_AUTO_CUT, autoCut, type AutoCutMethod } from './pipeline/auto-cut.js';
-export { SEGMENT_DEFAULTS } from './pipeline/self-prompting.js';
-export { DEFAULT_PYRAMID, DEFAULT_SIMILARITY_THRESHOLD } from './pipeline/matching.js';
-export { DEFAULT_FEATURE_SLICE_STEP } from './pipeline/feature-volume.js';
 export type {
-  VoxelPoint, SegmentOptions, InstanceMask, QueryMode, PickOptions, StageReport, PickReport, PickResult,
+  VoxelPoint, SegmentOptions, ReferenceOptions, PickOptions, PickResult, PickReport, ParticlePick, Instance, ParticleMask, QueryMode,
 } from './pipeline/types.js';
 
 // Tomogram and coordinate files
-export * from './io/mrc/index.js';
-export * from './io/coords/index.js';
-export { writeAtomic, writeFileAtomic } from './io/atomic.js';
+export { readMrc, readMrcHeader, writeMrc, MrcReader, requireVoxelSize, type MrcHeader } from './io/mrc/index.js';
+export { readPicks, writePicks, COORD_FORMATS, type Pick, type CoordFormat, type CoordFrame } from './io/coords/index.js';
+export type { Volume, Shape3, VoxelSize } from './volume/volume.js';
 
-// Engines
-export { createEngines, parseEngineName, describeEngineNames, DEFAULT_ENGINE, type EngineOptions, type Engines } from './engines/registry.js';
-export type * from './engines/types.js';
-
-// Volumes
-export * from './volume/volume.js';
-export * from './volume/slice.js';
-export * from './volume/normalize.js';
-export * from './volume/gaussian.js';
-export * from './volume/stats.js';
-export * from './volume/resample.js';
-
-// Evaluation
-export * from './eval/score.js';
-export * from './eval/segmentation.js';
-export * from './eval/simulate/index.js';
+// Engines: the two interfaces, and the built-in and ONNX ones by name
+export { createEngines, describeEngineNames, type EngineOptions, type Engines } from './engines/registry.js';
+export type { PromptableSegmenter, FeatureExtractor, EngineIdentity } from './engines/types.js';

@@ -15,7 +15,7 @@ import { presetConfig, simulateTomogram, targetClasses, writeSimulation } from '
 import { CryoSam } from '../pipeline/cryosam.js';
 import type { PickResult } from '../pipeline/types.js';
 import { createCliProgress } from './progress.js';
-import { writeRunReport } from './report.js';
+import { writeRunReport } from '../io/report.js';
 import { checkOutputFolder } from '../io/files.js';
 import { describeEngineNames, parseEngineName } from '../engines/registry.js';
 import { modelsDir } from '../paths.js';
@@ -67,10 +67,11 @@ export function registerDemo(program: Command): void {
         const cryosam = await CryoSam.create(sim.tomogram, {
           engine: { engine: opts.engine, modelsDir: opts.modelsDir },
           cacheDir: false,
+          normalizeInPlace: true,
           onProgress: progress.onProgress,
         });
         let result: PickResult;
-        let engines: Record<string, unknown>;
+        let engines: ReturnType<CryoSam['engineIdentities']>;
         try {
           result = await cryosam.pick([prompt]);
           engines = cryosam.engineIdentities();

@@ -13,7 +13,7 @@ import { combineScores, scorePicks, scorePicksByClass, type PickScore } from '..
 import { estimateClassRadii, segmentationScore, type SegmentationScore } from '../eval/segmentation.js';
 import { meanVoxelSize, type Shape3, type Volume } from '../volume/volume.js';
 import { createCliProgress } from './progress.js';
-import { writeRunReport } from './report.js';
+import { writeRunReport } from '../io/report.js';
 import { checkOutputs } from '../io/files.js';
 
 export interface EvalOptions {

@@ -13,19 +13,16 @@ import { checkOutputs, requireInputFile } from '../io/files.js';
 import { describeEngineNames, parseEngineName } from '../engines/registry.js';
 import { readMrc, requireVoxelSize, writeMrc } from '../io/mrc/index.js';
 import { cacheDir, modelsDir } from '../paths.js';
-import { AUTO_CUT_METHODS, type AutoCutMethod } from '../pipeline/auto-cut.js';
 import { DEFAULT_CACHE_LIMIT_BYTES, DiskCache } from '../pipeline/cache.js';
 import { CryoSam } from '../pipeline/cryosam.js';
 import { instancesToLabels, instancesToSemantic } from '../pipeline/labels.js';
-import { isTopK, TOP_K_RULE, type InstanceMask, type PickOptions, type QueryMode, type SegmentOptions, type VoxelPoint } from '../pipeline/types.js';
-import { meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
+import { DEFAULTS } from '../pipeline/defaults.js';
+import { isTopK, TOP_K_RULE, type Instance, type MissingWedgeReport, type PickOptions, type QueryMode, type SegmentOptions, type VoxelPoint } from '../pipeline/types.js';
+import { tomogramName } from '../io/tomogram-name.js';
+import { writeRunReport } from '../io/report.js';
+import { peakRssMiB } from '../memory.js';
+import { isInsideVolume, meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
 import { createCliProgress } from './progress.js';
-import { peakRssMiB, writeRunReport } from './report.js';
-
-/** The tomogram's name as coordinate files spell it: the file name without MRC extensions. */
-function tomoNameOf(file: string): string {
-  return path.basename(file).replace(/(\.(mrc|rec|map|st))?(\.gz|\.bz2)?$/i, '');
-}
 
 function parsePoint(value: string, previous: VoxelPoint[] = []): VoxelPoint[] {
   const parts = value.split(',').map((s) => Number(s.trim()));
@@ -90,9 +87,9 @@ function addCommonOptions(cmd: Command): Command {
     .option('--prompts-format <format>', 'format of the --prompts file when its extension and content do not tell (e.g. relion5, csv)')
     .option('--negative <x,y,z>', 'negative prompt in voxels, x,y,z: a point that is not the particle (repeatable)', parsePoint)
     .addOption(new Option('--axes <axes>', 'propagation axes: zyx (cross-plane, default) or z (as the released CryoSAM code)').argParser(parseAxes))
-    .option('--iou-threshold <t>', 'stop propagating when the IoU of adjacent slice masks drops below t (0-1, default 0.5)', parseNumber('expected a number in [0, 1]', (v) => v >= 0 && v <= 1))
-    .option('--score-threshold <s>', 'stop propagating when the segmenter\'s predicted mask score drops below s (0-1, default 0.2)', parseNumber('expected a number in [0, 1]', (v) => v >= 0 && v <= 1))
-    .option('--max-area-factor <f>', 'stop propagating when a slice mask grows past f × the prompt slice\'s mask area (default 2)', parseNumber('expected a number > 1', (v) => v > 1))
+    .option('--iou-threshold <t>', `stop propagating when the IoU of adjacent slice masks drops below t (0-1, default ${DEFAULTS.segment.iouThreshold})`, parseNumber('expected a number in [0, 1]', (v) => v >= 0 && v <= 1))
+    .option('--score-threshold <s>', `stop propagating when the segmenter's predicted mask score drops below s (0-1, default ${DEFAULTS.segment.scoreThreshold})`, parseNumber('expected a number in [0, 1]', (v) => v >= 0 && v <= 1))
+    .option('--max-area-factor <f>', `stop propagating when a slice mask grows past f × the prompt slice's mask area (default ${DEFAULTS.segment.maxAreaFactor})`, parseNumber('expected a number > 1', (v) => v > 1))
     .option('--labels <file>', 'also write an instance label volume (MRC, int; 0 = background, n = instance n)')
     .option('--engine <name>', `engine: ${describeEngineNames()}`)
     .option('--models-dir <dir>', 'folder with model weights (default $CRYOSAM_MODELS or ~/.cache/cryosam/models)')
@@ -136,7 +133,7 @@ async function promptsOf(o: CommonOptions, tomo: Volume, tomoFile: string): Prom
     const picks = await readPicks(
       o.prompts,
       { voxelSize: meanVoxelSize(tomo.voxelSize), shape: tomo.shape },
-      { format: o.promptsFormat === undefined ? undefined : cliFormat(o.promptsFormat), tomoName: tomoNameOf(tomoFile) },
+      { format: o.promptsFormat === undefined ? undefined : cliFormat(o.promptsFormat), tomoName: tomogramName(tomoFile) },
     );
     checkPicksInside(picks, tomo.shape, o.prompts);
     if (picks.length === 0) throw new CryosamError('no prompts in the file', o.prompts);
@@ -145,7 +142,7 @@ async function promptsOf(o: CommonOptions, tomo: Volume, tomoFile: string): Prom
   if (!o.at?.length) throw new CryosamError('no prompt: give --at X,Y,Z (voxels) or --prompts FILE');
   const [nz, ny, nx] = tomo.shape;
   for (const p of [...o.at, ...(o.negative ?? [])]) {
-    if (!(p.x >= -0.5 && p.x < nx - 0.5 && p.y >= -0.5 && p.y < ny - 0.5 && p.z >= -0.5 && p.z < nz - 0.5)) {
+    if (!isInsideVolume(p, tomo.shape)) {
       throw new CryosamError(`prompt ${p.x},${p.y},${p.z} (x,y,z voxels) lies outside the tomogram (${nx}×${ny}×${nz} voxels, x×y×z)`, tomoFile);
     }
   }
@@ -156,11 +153,13 @@ async function openCryoSam(tomo: Volume, o: CommonOptions, onProgress: ReturnTyp
   return CryoSam.create(tomo, {
     engine: { engine: o.engine, modelsDir: o.modelsDir, device: o.device, threads: o.threads },
     cacheDir: o.cache ? (o.cacheDir ?? cacheDir()) : false,
+    // The CLI read the tomogram for CryoSam alone: no second copy of it.
+    normalizeInPlace: true,
     onProgress,
   });
 }
 
-async function writeInstanceOutputs(tomo: Volume, instances: InstanceMask[], semanticFile: string | undefined, labelsFile: string | undefined): Promise<void> {
+async function writeInstanceOutputs(tomo: Volume, instances: Instance[], semanticFile: string | undefined, labelsFile: string | undefined): Promise<void> {
   if (semanticFile) await writeMrc(semanticFile, instancesToSemantic(tomo.shape, instances, tomo.voxelSize), { label: 'cryosam semantic mask' });
   if (labelsFile) await writeMrc(labelsFile, instancesToLabels(tomo.shape, instances, tomo.voxelSize), { label: 'cryosam instance labels' });
 }
@@ -179,10 +178,9 @@ function note(text: string): void {
 }
 
 /** What the template cut's density comparison left out, in the words of --tilt-range. */
-function wedgeText(missingWedge: unknown): string {
-  if (typeof missingWedge !== 'object' || missingWedge === null) return 'compared all Fourier components (no missing wedge given or found)';
-  const w = missingWedge as { axis: string; beam: string; minDeg: number; maxDeg: number; source: string };
-  return `left out the missing wedge of a tilt series about ${w.axis} from ${Math.round(w.minDeg)}° to ${Math.round(w.maxDeg)}° (beam along ${w.beam}; ${w.source})`;
+function wedgeText(w: MissingWedgeReport): string {
+  if (w === 'none') return 'compared all Fourier components (no missing wedge given or found)';
+  return `left out the missing wedge of a tilt series about ${w.axis} from ${Math.round(w.minDeg)}° to ${Math.round(w.maxDeg)}° (beam along ${w.beam ?? 'z'}; ${w.source})`;
 }
 
 export function registerSegment(program: Command): void {
@@ -201,10 +199,10 @@ export function registerSegment(program: Command): void {
       const progress = createCliProgress(o.quiet);
       const sam = await openCryoSam(tomo, o, progress.onProgress);
       try {
-        const instances: InstanceMask[] = [];
+        const instances: Instance[] = [];
         for (const [i, p] of prompts.entries()) {
           progress.onProgress({ stage: 'segmenting', done: i, total: prompts.length });
-          instances.push(await sam.segment(p, segmentOptions(o), i + 1));
+          instances.push({ ...(await sam.segment(p, segmentOptions(o))), id: i + 1 });
         }
         progress.onProgress({ stage: 'segmenting', done: prompts.length, total: prompts.length });
         progress.stop();
@@ -236,23 +234,21 @@ export function registerPick(program: Command): void {
     .requiredOption('-o, --output <file>', 'picks to write; their score is the self-template correlation (-1..1) with the template cut, else the feature similarity (0-1)')
     .option('--format <format>', `output format: ${OUTPUT_FORMAT_HELP}`)
     .option('--mask <file>', 'also write a semantic mask (MRC, uint8: 1 = particle)')
-    .option('--top-k <k>', 'proposals (NMS peaks, best first) segmented: a number ≥ 1 (the paper: 512) or auto (default: up to 512, stopping after 48 rejected in a row, then the --auto-cut rule on the verified ones)', (v: string): number | 'auto' => {
+    .option('--top-k <k>', `proposals (NMS peaks, best first) segmented: auto (default: segmented until ${DEFAULTS.pick.autoStopAfterRejects} in a row are rejected, at most ${DEFAULTS.pick.autoTopKLimit}, then the template cut keeps those whose density correlates with a self-template averaged from the prompts and the best matches, after 3D alignment with the missing wedge left out, cut at its Otsu threshold) or a number ≥ 1 (the paper: 512; all that pass the volume rule are kept)`, (v: string): number | 'auto' => {
       const k = v === 'auto' ? v : Number(v);
       if (!isTopK(k)) throw new InvalidArgumentError(`expected ${TOP_K_RULE}, got "${v}"`);
       return k;
     })
-    .addOption(new Option('--auto-cut <method>', 'rule of --top-k auto on the verified proposals (default template: correlation of each particle\'s density with a self-template averaged from the prompts and the best matches, after 3D alignment with the missing wedge left out, cut at its Otsu threshold; shape: feature similarity plus rotation-invariant shape signature; anchor: within 2 robust spreads of the top half\'s similarities)').choices([...AUTO_CUT_METHODS]))
-    .option('--volume-range <lo,hi>', 'keep proposals whose segmented volume is lo..hi × the prompted particles\' mean volume (default 0.5,2)', parseRange)
-    .option('--verify-threshold <r>', 'reject proposals whose rotation-invariant shape signature correlates less than r with the prompts\' (-1..1; default -1 = off)', parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
-    .addOption(new Option('--matching <mode>', 'hierarchical (coarse to fine, default) or naive (every voxel)').choices(['hierarchical', 'naive']))
-    .option('--similarity-threshold <x>', 'cosine similarity below which positions are dropped at every level (default 0.5)', parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
-    .addOption(new Option('--query <mode>', 'query: mean (masked average over all prompts, default), per-prompt (max over prompts) or centre').choices(['mean', 'per-prompt', 'centre']))
-    .option('--feature-step <s>', 'encode every s-th slice along each axis (default 4)', parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
-    .option('--nms-radius <r>', 'NMS radius in voxels (default: the prompted particles\' equivalent-sphere radius)', parseNumber('expected a positive number', (v) => v > 0))
+    .option('--volume-range <lo,hi>', `keep proposals whose segmented volume is lo..hi × the prompted particles' mean volume (default ${DEFAULTS.pick.volumeRange.join(',')})`, parseRange)
+    .addOption(new Option('--matching <mode>', `${DEFAULTS.pick.matching} (coarse to fine, default) or naive (every voxel; an ablation)`).choices(['hierarchical', 'naive']))
+    .option('--similarity-threshold <x>', `cosine similarity below which positions are dropped at every matching level (default ${DEFAULTS.pick.similarityThreshold})`, parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
+    .addOption(new Option('--query <mode>', `query: mean (masked average over all prompts, the paper; default ${DEFAULTS.pick.query}), per-prompt (max over prompts) or centre (features near each prompt's centre)`).choices(['mean', 'per-prompt', 'centre']))
+    .option('--feature-step <s>', `encode every s-th slice along each axis (default ${DEFAULTS.pick.featureSliceStep})`, parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
+    .option('--nms-radius <r>', `NMS radius in voxels (default: the prompted particles' equivalent-sphere radius, at least ${DEFAULTS.pick.minNmsRadius})`, parseNumber('expected a positive number', (v) => v > 0))
     .option('--tilt-range <range>', 'tilt range of the tilt series, whose missing wedge the template cut\'s density comparison leaves out: auto (default: read off the tomogram\'s power spectrum; the run report says what was found), none, or MIN,MAX in degrees (e.g. -60,60)', parseTiltRange)
     .addOption(new Option('--tilt-axis <axis>', 'axis the specimen was tilted about, for --tilt-range MIN,MAX; the beam is along z (default y)').choices(['y', 'x']))
     .action(async (tomoFile: string, o: CommonOptions & {
-      output: string; format?: string; mask?: string; topK?: number | 'auto'; autoCut?: AutoCutMethod; volumeRange?: [number, number]; verifyThreshold?: number;
+      output: string; format?: string; mask?: string; topK?: number | 'auto'; volumeRange?: [number, number];
       matching?: 'hierarchical' | 'naive'; similarityThreshold?: number; query?: QueryMode; featureStep?: number; nmsRadius?: number;
       tiltRange?: [number, number] | 'auto' | 'none'; tiltAxis?: 'y' | 'x';
     }) => {
@@ -266,15 +262,15 @@ export function registerPick(program: Command): void {
       const sam = await openCryoSam(tomo, o, progress.onProgress);
       try {
         const options: PickOptions = {
-          topK: o.topK, autoCut: o.autoCut, matching: o.matching, similarityThreshold: o.similarityThreshold, query: o.query,
-          featureSliceStep: o.featureStep, nmsRadius: o.nmsRadius, volumeRange: o.volumeRange, verifyThreshold: o.verifyThreshold,
+          topK: o.topK, matching: o.matching, similarityThreshold: o.similarityThreshold, query: o.query,
+          featureSliceStep: o.featureStep, nmsRadius: o.nmsRadius, volumeRange: o.volumeRange,
           tiltRange: Array.isArray(o.tiltRange) ? { axis: o.tiltAxis ?? 'y', minDeg: o.tiltRange[0], maxDeg: o.tiltRange[1] } : o.tiltRange,
           segment: segmentOptions(o),
         };
         const result = await sam.pick(prompts, options);
         progress.stop();
         cacheNote(o, result.report.cacheHits);
-        await writePicks(o.output, result.picks, { voxelSize: meanVoxelSize(tomo.voxelSize), shape: tomo.shape }, { format, tomoName: tomoNameOf(tomoFile) });
+        await writePicks(o.output, result.picks, { voxelSize: meanVoxelSize(tomo.voxelSize), shape: tomo.shape }, { format, tomoName: tomogramName(tomoFile) });
         await writeInstanceOutputs(tomo, result.instances, o.mask, o.labels);
         await writeRunReport(`${o.output}.report.json`, {
           command: 'pick',
@@ -288,9 +284,9 @@ export function registerPick(program: Command): void {
           ...result.report,
           peakRssMiBAtEnd: Math.round(peakRssMiB()),
         });
-        const { topK, autoCut, missingWedge } = result.report.options;
+        const { topK, missingWedge } = result.report.options;
         doneNote(o, `wrote ${result.picks.length} picks to ${o.output} (${prompts.length} prompted); run report ${o.output}.report.json`);
-        if (topK === 'auto' && autoCut === 'template') doneNote(o, `the template cut ${wedgeText(missingWedge)}`);
+        if (topK === 'auto') doneNote(o, `the template cut ${wedgeText(missingWedge)}`);
       } finally {
         progress.stop();
         await sam.dispose();

@@ -19,7 +19,7 @@ import {
   type SimulationFiles,
 } from '../eval/simulate/index.js';
 import { createCliProgress } from './progress.js';
-import { writeRunReport } from './report.js';
+import { writeRunReport } from '../io/report.js';
 import { checkOutputFolder, requireInputFile } from '../io/files.js';
 
 export interface SimulateCliOptions {

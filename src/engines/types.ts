@@ -3,25 +3,10 @@
  * classical one) implements these; the pipeline only talks to these interfaces.
  */
 
-/**
- * Tomogram-wide intensity statistics. Engines that rescale intensities use them for every slice,
- * so a particle keeps the same grey level on every slice it crosses.
- */
-export interface IntensityStats {
-  mean: number;
-  std: number;
-  /** 0.5th percentile. */
-  low: number;
-  /** 99.5th percentile. */
-  high: number;
-}
+import type { IntensityStats } from '../volume/stats.js';
+import type { Slice2D } from '../volume/slice.js';
 
-/** A 2D image in row-major order (index = row * width + col), e.g. one tomogram slice. */
-export interface Slice2D {
-  data: Float32Array;
-  height: number;
-  width: number;
-}
+export type { IntensityStats, Slice2D };
 
 /** What identifies an engine's results, for cache keys and run reports. */
 export interface EngineIdentity {

@@ -142,7 +142,7 @@ export async function featureAblation(
     const name = engine.engine ?? 'default';
     let session: CryoSam;
     try {
-      session = await CryoSam.create(target.tomogram, { engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress });
+      session = await CryoSam.create(target.tomogram, { engine, cacheDir: opts.cacheDir, normalizeInPlace: true, onProgress: opts.onProgress });
     } catch (err) {
       if (!(err instanceof CryosamError)) throw err;
       return { engine: name, skipped: err.message };
@@ -254,7 +254,7 @@ export async function proposalCurve(
 
 async function withSession<T>(target: EvalTarget, opts: ProtocolOptions, run: (session: CryoSam) => Promise<T>): Promise<T> {
   if (opts.session) return run(opts.session);
-  const session = await CryoSam.create(target.tomogram, { engine: opts.engine, cacheDir: opts.cacheDir, onProgress: opts.onProgress });
+  const session = await CryoSam.create(target.tomogram, { engine: opts.engine, cacheDir: opts.cacheDir, normalizeInPlace: true, onProgress: opts.onProgress });
   try {
     return await run(session);
   } finally {

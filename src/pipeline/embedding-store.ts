@@ -2,6 +2,7 @@
  * Segmenter embeddings of tomogram slices, computed lazily (only slices a propagation visits) and
  * once per run: an in-memory LRU bounded in bytes, backed by the on-disk cache.
  */
+import { ByteLru } from '../lru.js';
 import type { PromptableSegmenter, SegmentRequest, SegmentResult, SliceEmbedding } from '../engines/types.js';
 import { extractSlice, sliceShape } from '../volume/slice.js';
 import type { Axis, Volume } from '../volume/volume.js';
@@ -36,9 +37,9 @@ interface Held {
 
 export class EmbeddingStore {
   readonly stats: EmbeddingStats = { embedded: 0, cacheHits: 0 };
-  private readonly lru = new Map<string, Held>();
+  /** Embeddings held in memory, bounded by their bytes; a get counts as a use. */
+  private readonly lru: ByteLru<SliceEmbedding>;
   private readonly pending = new Map<string, Promise<Held>>();
-  private heldBytes = 0;
 
   /**
    * @param keyPrefix identifies tomogram content and segmenter identity; the slice's axis and index are appended.
@@ -49,8 +50,10 @@ export class EmbeddingStore {
     private readonly segmenter: PromptableSegmenter,
     private readonly cache: DiskCache | undefined,
     private readonly keyPrefix: string,
-    private readonly memoryBytes = defaultEmbeddingMemoryBytes(tomogram),
-  ) {}
+    memoryBytes = defaultEmbeddingMemoryBytes(tomogram),
+  ) {
+    this.lru = new ByteLru(memoryBytes);
+  }
 
   /** Decodes a prompt on slice `index` along `axis`, embedding the slice first if needed. */
   async decode(axis: Axis, index: number, request: SegmentRequest): Promise<SegmentResult> {
@@ -60,18 +63,15 @@ export class EmbeddingStore {
   async get(axis: Axis, index: number): Promise<SliceEmbedding> {
     const id = `${axis}${index}`;
     const hit = this.lru.get(id);
-    if (hit) {
-      this.lru.delete(id);
-      this.lru.set(id, hit);
-      return hit.embedding;
-    }
+    if (hit) return hit;
     let p = this.pending.get(id);
     if (!p) {
       p = this.load(axis, index).finally(() => this.pending.delete(id));
       this.pending.set(id, p);
     }
     const held = await p;
-    this.remember(id, held);
+    // Always kept, however large (the walk needs it now); older embeddings go first.
+    this.lru.set(id, held.embedding, held.bytes);
     return held.embedding;
   }
 
@@ -109,21 +109,5 @@ export class EmbeddingStore {
       return `embedding of a ${embedding.height}×${embedding.width} slice, expected ${height}×${width}`;
     }
     return embedding;
-  }
-
-  private remember(id: string, held: Held): void {
-    const old = this.lru.get(id);
-    if (old) {
-      this.lru.delete(id);
-      this.heldBytes -= old.bytes;
-    }
-    this.lru.set(id, held);
-    this.heldBytes += held.bytes;
-    // Always keep the newest, however large: the walk needs it now.
-    while (this.heldBytes > this.memoryBytes && this.lru.size > 1) {
-      const [oldest, entry] = this.lru.entries().next().value as [string, Held];
-      this.lru.delete(oldest);
-      this.heldBytes -= entry.bytes;
-    }
   }
 }

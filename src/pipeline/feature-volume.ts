@@ -11,9 +11,9 @@
  * the rounding moves a cosine similarity by about 1e-3, far below the 0.5 similarity threshold's
  * margin and the spread of particles' similarities.
  */
-import type { FeatureExtractor, FeatureGrid, Slice2D } from '../engines/types.js';
+import type { FeatureExtractor, FeatureGrid } from '../engines/types.js';
 import type { ProgressCallback } from '../progress.js';
-import { extractSlice, sliceCount } from '../volume/slice.js';
+import { extractSlice, sliceCount, type Slice2D } from '../volume/slice.js';
 import type { Axis, Shape3, Volume } from '../volume/volume.js';
 import { cacheKey, type DiskCache } from './cache.js';
 import { CryosamError } from '../errors.js';

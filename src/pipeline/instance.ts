@@ -1,10 +1,10 @@
 /**
- * Building InstanceMasks: a particle's voxels are collected as cropped 2D slice masks during the
+ * Building particle masks: a particle's voxels are collected as cropped 2D slice masks during the
  * walk and only painted into a 3D array the size of the particle's bounding box.
  */
 import { sliceToVoxel } from '../volume/slice.js';
 import type { Axis, Shape3 } from '../volume/volume.js';
-import type { InstanceMask, VoxelPoint } from './types.js';
+import type { ParticleMask, VoxelPoint } from './types.js';
 
 /** A slice mask cropped to its bounding box: rows [r0, r1) × cols [c0, c1) of slice `index` along `axis`. */
 export interface SliceMaskPiece {
@@ -44,13 +44,8 @@ function toVoxel(axis: Axis, index: number, row: number, col: number): [number, 
   return [v.z, v.y, v.x];
 }
 
-/** The union of slice mask pieces as one instance in its bounding box. */
-export function unionInstance(
-  pieces: SliceMaskPiece[],
-  id: number,
-  score: number,
-  prompted: boolean,
-): InstanceMask | undefined {
+/** The union of slice mask pieces as one particle mask in its bounding box. */
+export function unionMask(pieces: SliceMaskPiece[]): ParticleMask | undefined {
   if (pieces.length === 0) return undefined;
   let z0 = Infinity, y0 = Infinity, x0 = Infinity, z1 = -Infinity, y1 = -Infinity, x1 = -Infinity;
   for (const p of pieces) {
@@ -71,11 +66,11 @@ export function unionInstance(
       }
     }
   }
-  return fromBoxMask({ z0, z1, y0, y1, x0, x1 }, mask, id, score, prompted);
+  return fromBoxMask({ z0, z1, y0, y1, x0, x1 }, mask);
 }
 
-/** Completes an InstanceMask (voxel count, centroid) from its bbox and bbox-local mask. */
-export function fromBoxMask(bbox: InstanceMask['bbox'], mask: Uint8Array, id: number, score: number, prompted: boolean): InstanceMask {
+/** Completes a ParticleMask (voxel count, centroid) from its bbox and bbox-local mask. */
+export function fromBoxMask(bbox: ParticleMask['bbox'], mask: Uint8Array): ParticleMask {
   const ny = bbox.y1 - bbox.y0, nx = bbox.x1 - bbox.x0;
   let n = 0, sz = 0, sy = 0, sx = 0;
   for (let i = 0; i < mask.length; i++) {
@@ -86,21 +81,21 @@ export function fromBoxMask(bbox: InstanceMask['bbox'], mask: Uint8Array, id: nu
   const centroid: VoxelPoint = n
     ? { x: bbox.x0 + sx / n, y: bbox.y0 + sy / n, z: bbox.z0 + sz / n }
     : { x: (bbox.x0 + bbox.x1 - 1) / 2, y: (bbox.y0 + bbox.y1 - 1) / 2, z: (bbox.z0 + bbox.z1 - 1) / 2 };
-  return { id, bbox, mask, voxels: n, centroid, score, prompted };
+  return { bbox, mask, voxels: n, centroid };
 }
 
-/** A one-voxel instance at a point: what a prompt yields when no plane gives a mask. */
-export function pointInstance(p: VoxelPoint, shape: Shape3, id: number, score: number, prompted: boolean): InstanceMask {
+/** A one-voxel mask at a point: what a prompt yields when no plane gives a mask. */
+export function pointMask(p: VoxelPoint, shape: Shape3): ParticleMask {
   const z = clampRound(p.z, shape[0]), y = clampRound(p.y, shape[1]), x = clampRound(p.x, shape[2]);
-  return fromBoxMask({ z0: z, z1: z + 1, y0: y, y1: y + 1, x0: x, x1: x + 1 }, new Uint8Array([1]), id, score, prompted);
+  return fromBoxMask({ z0: z, z1: z + 1, y0: y, y1: y + 1, x0: x, x1: x + 1 }, new Uint8Array([1]));
 }
 
 function clampRound(v: number, n: number): number {
   return Math.min(n - 1, Math.max(0, Math.round(v)));
 }
 
-/** Whether the voxel nearest to p lies inside the instance's mask. */
-export function instanceContains(inst: InstanceMask, p: VoxelPoint): boolean {
+/** Whether the voxel nearest to p lies inside the mask. */
+export function maskContains(inst: ParticleMask, p: VoxelPoint): boolean {
   const z = Math.round(p.z), y = Math.round(p.y), x = Math.round(p.x);
   const b = inst.bbox;
   if (z < b.z0 || z >= b.z1 || y < b.y0 || y >= b.y1 || x < b.x0 || x >= b.x1) return false;
@@ -110,4 +105,32 @@ export function instanceContains(inst: InstanceMask, p: VoxelPoint): boolean {
 /** Radius in voxels of the sphere with the instance's volume. */
 export function equivalentRadius(voxels: number): number {
   return Math.cbrt((3 * voxels) / (4 * Math.PI));
+}
+
+/**
+ * The mask with the voxels already owned by `earlier` masks removed, so that instances are
+ * disjoint (the earlier, better-ranked particle keeps a shared voxel). Clears those voxels in
+ * `mask.mask` and returns the updated mask (the same object when nothing overlapped).
+ */
+export function withoutOverlaps(mask: ParticleMask, earlier: readonly ParticleMask[]): ParticleMask {
+  const b = mask.bbox;
+  const by = b.y1 - b.y0, bx = b.x1 - b.x0;
+  let changed = false;
+  for (const o of earlier) {
+    const z0 = Math.max(b.z0, o.bbox.z0), z1 = Math.min(b.z1, o.bbox.z1);
+    const y0 = Math.max(b.y0, o.bbox.y0), y1 = Math.min(b.y1, o.bbox.y1);
+    const x0 = Math.max(b.x0, o.bbox.x0), x1 = Math.min(b.x1, o.bbox.x1);
+    if (z0 >= z1 || y0 >= y1 || x0 >= x1) continue;
+    const oy = o.bbox.y1 - o.bbox.y0, ox = o.bbox.x1 - o.bbox.x0;
+    for (let z = z0; z < z1; z++)
+      for (let y = y0; y < y1; y++)
+        for (let x = x0; x < x1; x++) {
+          const i = ((z - b.z0) * by + (y - b.y0)) * bx + (x - b.x0);
+          if (mask.mask[i] && o.mask[((z - o.bbox.z0) * oy + (y - o.bbox.y0)) * ox + (x - o.bbox.x0)]) {
+            mask.mask[i] = 0;
+            changed = true;
+          }
+        }
+  }
+  return changed ? fromBoxMask(mask.bbox, mask.mask) : mask;
 }

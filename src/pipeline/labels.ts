@@ -3,9 +3,9 @@
  * (value = instance id, 0 = background) and a semantic mask (1 = any particle).
  */
 import { isotropic, voxelCount, type Shape3, type Volume, type VoxelArray, type VoxelSize } from '../volume/volume.js';
-import type { InstanceMask } from './types.js';
+import type { Instance, ParticleMask } from './types.js';
 
-function paint<T extends VoxelArray>(shape: Shape3, instances: InstanceMask[], data: T, value: (inst: InstanceMask) => number, voxelSize: VoxelSize): Volume<T> {
+function paint<T extends VoxelArray, M extends ParticleMask>(shape: Shape3, instances: readonly M[], data: T, value: (inst: M) => number, voxelSize: VoxelSize): Volume<T> {
   const [, ny, nx] = shape;
   for (const inst of instances) {
     const { z0, z1, y0, y1, x0, x1 } = inst.bbox;
@@ -22,10 +22,10 @@ function paint<T extends VoxelArray>(shape: Shape3, instances: InstanceMask[], d
   return { data, shape, voxelSize };
 }
 
-export function instancesToLabels(shape: Shape3, instances: InstanceMask[], voxelSize: VoxelSize = isotropic(1)): Volume<Int32Array> {
+export function instancesToLabels(shape: Shape3, instances: readonly Instance[], voxelSize: VoxelSize = isotropic(1)): Volume<Int32Array> {
   return paint(shape, instances, new Int32Array(voxelCount(shape)), (inst) => inst.id, voxelSize);
 }
 
-export function instancesToSemantic(shape: Shape3, instances: InstanceMask[], voxelSize: VoxelSize = isotropic(1)): Volume<Uint8Array> {
+export function instancesToSemantic(shape: Shape3, instances: readonly ParticleMask[], voxelSize: VoxelSize = isotropic(1)): Volume<Uint8Array> {
   return paint(shape, instances, new Uint8Array(voxelCount(shape)), () => 1, voxelSize);
 }

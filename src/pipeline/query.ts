@@ -7,7 +7,7 @@
  */
 import type { FeatureVolume } from './feature-volume.js';
 import { equivalentRadius } from './instance.js';
-import type { InstanceMask, QueryMode } from './types.js';
+import type { ParticleMask, QueryMode } from './types.js';
 
 function normalise(v: Float32Array): Float32Array {
   let s = 0;
@@ -18,7 +18,7 @@ function normalise(v: Float32Array): Float32Array {
 }
 
 /** Adds the features of every masked voxel of `inst` into `sum`; returns the voxel count. */
-function addMasked(fv: FeatureVolume, inst: InstanceMask, keep: (z: number, y: number, x: number) => boolean, sum: Float32Array): number {
+function addMasked(fv: FeatureVolume, inst: ParticleMask, keep: (z: number, y: number, x: number) => boolean, sum: Float32Array): number {
   const { z0, z1, y0, y1, x0, x1 } = inst.bbox;
   const ny = y1 - y0, nx = x1 - x0;
   let n = 0;
@@ -32,7 +32,7 @@ function addMasked(fv: FeatureVolume, inst: InstanceMask, keep: (z: number, y: n
   return n;
 }
 
-export function buildQueries(fv: FeatureVolume, instances: InstanceMask[], mode: QueryMode): Float32Array[] {
+export function buildQueries(fv: FeatureVolume, instances: readonly ParticleMask[], mode: QueryMode): Float32Array[] {
   const all = () => true;
   if (mode === 'mean') {
     const sum = new Float32Array(fv.dim);

@@ -2,7 +2,7 @@
  * Rotations of 3D particles as 3×3 matrices acting on (z, y, x) column vectors, row-major: the
  * exhaustive search grid over SO(3) and the small turns of its local refinement.
  */
-import { fibonacciSphere } from './verify.js';
+import { fibonacciSphere } from './particle.js';
 
 export type Matrix3 = Float64Array;
 

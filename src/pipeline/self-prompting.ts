@@ -8,15 +8,9 @@ import type { PointPrompt, SegmentResult } from '../engines/types.js';
 import { sliceCount, sliceShape, voxelToSlice } from '../volume/slice.js';
 import type { Axis, Shape3 } from '../volume/volume.js';
 import type { EmbeddingStore } from './embedding-store.js';
-import { cropSliceMask, unionInstance, type SliceMaskPiece } from './instance.js';
-import type { InstanceMask, SegmentOptions, VoxelPoint } from './types.js';
-
-export const SEGMENT_DEFAULTS = {
-  axes: ['z', 'y', 'x'] as Axis[],
-  iouThreshold: 0.5,
-  scoreThreshold: 0.2,
-  maxAreaFactor: 2,
-};
+import { DEFAULTS } from './defaults.js';
+import { cropSliceMask, unionMask, type SliceMaskPiece } from './instance.js';
+import type { ParticleMask, SegmentOptions, VoxelPoint } from './types.js';
 
 /** Negative prompts act on slices this close (in slices) to them along the walk's axis. */
 const NEGATIVE_REACH = 2;
@@ -34,11 +28,12 @@ const MAX_DEPTH_DIAMETERS = 2;
 export type ResolvedSegmentOptions = Required<Omit<SegmentOptions, 'negatives'>> & { negatives: VoxelPoint[] };
 
 export function resolveSegmentOptions(opts: SegmentOptions = {}): ResolvedSegmentOptions {
+  const d = DEFAULTS.segment;
   return {
-    axes: opts.axes ?? SEGMENT_DEFAULTS.axes,
-    iouThreshold: opts.iouThreshold ?? SEGMENT_DEFAULTS.iouThreshold,
-    scoreThreshold: opts.scoreThreshold ?? SEGMENT_DEFAULTS.scoreThreshold,
-    maxAreaFactor: opts.maxAreaFactor ?? SEGMENT_DEFAULTS.maxAreaFactor,
+    axes: opts.axes ?? [...d.axes],
+    iouThreshold: opts.iouThreshold ?? d.iouThreshold,
+    scoreThreshold: opts.scoreThreshold ?? d.scoreThreshold,
+    maxAreaFactor: opts.maxAreaFactor ?? d.maxAreaFactor,
     negatives: opts.negatives ?? [],
   };
 }
@@ -86,15 +81,7 @@ function maskCentre(m: Uint8Array, width: number): { x: number; y: number } {
  * Segments the particle under `prompt` in 3D. Slices are embedded lazily through the store, so a
  * walk only pays for the slices it visits. Returns undefined when no plane yields a mask.
  */
-export async function segmentFromPrompt(
-  store: EmbeddingStore,
-  shape: Shape3,
-  prompt: VoxelPoint,
-  options: ResolvedSegmentOptions,
-  id: number,
-  score: number,
-  prompted: boolean,
-): Promise<InstanceMask | undefined> {
+export async function segmentFromPrompt(store: EmbeddingStore, shape: Shape3, prompt: VoxelPoint, options: ResolvedSegmentOptions): Promise<ParticleMask | undefined> {
   const pieces: SliceMaskPiece[] = [];
   for (const axis of options.axes) {
     const [height, width] = sliceShape(shape, axis);
@@ -142,5 +129,5 @@ export async function segmentFromPrompt(
       }
     }
   }
-  return unionInstance(pieces, id, score, prompted);
+  return unionMask(pieces);
 }

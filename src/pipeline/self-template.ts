@@ -31,6 +31,7 @@ import type { Volume } from '../volume/volume.js';
 import { fastFftSize } from '../volume/fft.js';
 import { fftFrequency, rfft3d, type TransferFunction } from '../volume/fourier.js';
 import { sampleTrilinear } from '../volume/interpolate.js';
+import { DEFAULTS } from './defaults.js';
 import { IDENTITY, multiply, neighbourTurns, rotationGrid, transpose, type Matrix3 } from './rotations.js';
 import type { VoxelPoint } from './types.js';
 
@@ -43,29 +44,9 @@ export interface SelfTemplateOptions {
   rounds?: number;
   /** Fraction of the found particles (best scores first) averaged into the reference with the prompts. */
   averageFraction?: number;
-  /** The Fourier components the tomogram measured (1) and its missing wedge (0); default: all measured. */
-  measured?: TransferFunction;
 }
 
-/**
- * Defaults. The 30° grid and the sphere of 2 equivalent radii were chosen when the comparison was
- * made in real space over all components (a 20° grid ranked no better; 1.0–2.25 radii compared on
- * realistic, medium and crowded seeds 1–5; 2 generalised best), and kept. Rounds and averaged
- * fraction were compared with the wedge left out, by the F1 of the final cut (src/pipeline/auto-cut.ts) on the proposals of
- * realistic and medium seeds 1–3 and crowded 1–2, 5 random single prompts each (mean, worst):
- * 4 rounds of 20% realistic 0.919 (0.905), medium 0.999 (0.980), crowded 0.886 (0.864); 5 rounds
- * the same within 0.001; 10% lost on every preset (realistic 0.913); 30% gained 0.001–0.004 on
- * realistic and crowded but lost medium's worst prompt (0.926), where ribosomes are only a quarter
- * of the proposals; 40–50% broke realistic and medium runs (worst 0.71, 0.63, measured before the
- * average was wedge-compensated): averaging more than the targets' share of the proposals pulls
- * look-alikes into the reference.
- */
-export const DEFAULT_SELF_TEMPLATE: Required<Omit<SelfTemplateOptions, 'measured'>> = {
-  rotationStepDeg: 30,
-  maskRadiusFactor: 2,
-  rounds: 4,
-  averageFraction: 0.2,
-};
+type ResolvedSelfTemplateOptions = Required<SelfTemplateOptions>;
 
 /** Largest comparison-sphere radius in samples: bigger particles are sampled at a coarser stride. */
 const MAX_SAMPLE_RADIUS = 18;
@@ -284,7 +265,8 @@ class ParticleSet {
     private readonly tomogram: Volume,
     private readonly centres: readonly VoxelPoint[],
     equivalentRadius: number,
-    opts: typeof DEFAULT_SELF_TEMPLATE & Pick<SelfTemplateOptions, 'measured'>,
+    opts: ResolvedSelfTemplateOptions,
+    measured: TransferFunction | undefined,
   ) {
     const radiusVoxels = Math.max(2, opts.maskRadiusFactor * equivalentRadius);
     this.stride = Math.max(1, Math.ceil(radiusVoxels / MAX_SAMPLE_RADIUS));
@@ -299,8 +281,8 @@ class ParticleSet {
       this.mask[k] = r <= 0 ? 1 : r >= MASK_EDGE ? 0 : 0.5 + 0.5 * Math.cos((Math.PI * r) / MASK_EDGE);
     }
     this.n = fastFftSize(side);
-    this.measured = opts.measured;
-    this.components = new Components(this.n, opts.measured);
+    this.measured = measured;
+    this.components = new Components(this.n, measured);
     this.grid = rotationGrid(opts.rotationStepDeg);
     const step = (opts.rotationStepDeg * Math.PI) / 180;
     this.turns = Array.from({ length: REFINEMENTS }, (_, k) => neighbourTurns(step / 2 ** (k + 1)));
@@ -329,14 +311,8 @@ class ParticleSet {
    * Member i measured the reference frequency k where the tomogram measured Rᵢᵀ·k.
    */
   reference(members: readonly number[], alignment?: Alignment): ReferenceSpectrum {
-    const side = 2 * this.half + 1;
-    const sum = new Float32Array(side ** 3);
-    const sampled = new Float32Array(side ** 3);
     const rotations = members.map((i) => alignment?.rotations[i] ?? IDENTITY);
-    members.forEach((i, k) => {
-      sampleRotated(this.tomogram, this.centres[i], transpose(rotations[k]), this.boxOffsets, sampled);
-      for (let v = 0; v < sum.length; v++) sum[v] += sampled[v] / members.length;
-    });
+    const sum = this.average(members, rotations);
     const measured = this.measured;
     const coverage = measured && ((kz: number, ky: number, kx: number) => {
       let c = 0;
@@ -344,6 +320,23 @@ class ParticleSet {
       return c / rotations.length;
     });
     return new ReferenceSpectrum(this.masked(sum), this.half, this.n, coverage);
+  }
+
+  /** The plain average of the members' boxes, each turned into the reference frame (z, y, x samples). */
+  average(members: readonly number[], rotations: readonly Matrix3[]): Float32Array {
+    const side = 2 * this.half + 1;
+    const sum = new Float32Array(side ** 3);
+    const sampled = new Float32Array(side ** 3);
+    members.forEach((i, k) => {
+      sampleRotated(this.tomogram, this.centres[i], transpose(rotations[k]), this.boxOffsets, sampled);
+      for (let v = 0; v < sum.length; v++) sum[v] += sampled[v] / members.length;
+    });
+    return sum;
+  }
+
+  /** Box side in samples, and the sampling stride in voxels. */
+  get box(): { size: number; stride: number } {
+    return { size: 2 * this.half + 1, stride: this.stride };
   }
 
   /**
@@ -403,41 +396,64 @@ function ranked(from: number, to: number, key: (i: number) => number): number[] 
   return Array.from({ length: to - from }, (_, k) => from + k).sort((a, b) => key(b) - key(a));
 }
 
-/** The final round's alignment of every particle to the self-template. */
-export interface SelfTemplateResult {
-  /** NCC with the self-template, in [−1, 1]. */
-  scores: Float64Array;
-  /** Rotation of each particle into the reference frame (the first prompt's). */
-  rotations: Matrix3[];
+/** What the template cut compares: density centres of one tomogram (src/pipeline/particle.ts densityCentre). */
+export interface SelfTemplateInput {
+  tomogram: Volume;
+  /** The prompted particles: the first one seeds the reference, all are averaged into it. */
+  prompts: readonly VoxelPoint[];
+  /** The particles to score against the reference. */
+  candidates: readonly VoxelPoint[];
+  /** Equivalent-sphere radius of the prompted particles, in voxels: sizes the comparison sphere. */
+  equivalentRadius: number;
+  /** The Fourier components the tomogram measured (1) and its missing wedge (0); default: all measured. */
+  measured?: TransferFunction;
 }
 
-/**
- * Each particle aligned to the self-template and its NCC. `centres` are density centres
- * (src/pipeline/verify.ts densityCentre): the first `prompts` are the prompted particles (the
- * first one seeds the reference), the rest the candidates. Deterministic.
- */
-export function alignToSelfTemplate(
-  tomogram: Volume,
-  centres: readonly VoxelPoint[],
-  prompts: number,
-  equivalentRadius: number,
-  options: SelfTemplateOptions = {},
-  onProgress: ProgressCallback = noProgress,
-): SelfTemplateResult {
-  const opts = { ...DEFAULT_SELF_TEMPLATE, ...options };
+/** The final round's alignment of every particle to the self-template. */
+export interface SelfTemplateResult {
+  /** NCC of each prompt with the self-template, in [−1, 1]. */
+  promptScores: Float64Array;
+  /** NCC of each candidate with the self-template, in [−1, 1]. */
+  candidateScores: Float64Array;
+  /** Rotation of each particle (prompts, then candidates) into the reference frame (the first prompt's). */
+  rotations: Matrix3[];
+  /**
+   * The self-template after the last round: the average of the prompts and the best candidates in
+   * the reference frame (not wedge-compensated: the density as the tomogram shows it), a cube of
+   * `size` samples `stride` voxels apart, z, y, x order. Absent without prompts.
+   */
+  average?: { data: Float32Array; size: number; stride: number };
+}
+
+/** Each particle aligned to the self-template (refined over `rounds`), and its NCC. Deterministic. */
+export function alignToSelfTemplate(input: SelfTemplateInput, options: SelfTemplateOptions = {}, onProgress: ProgressCallback = noProgress): SelfTemplateResult {
+  const opts: ResolvedSelfTemplateOptions = { ...DEFAULTS.selfTemplate, ...options };
+  const prompts = input.prompts.length;
+  const centres = [...input.prompts, ...input.candidates];
   const count = centres.length;
-  if (count === 0 || prompts < 1) return { scores: new Float64Array(count), rotations: centres.map(() => IDENTITY) };
-  const set = new ParticleSet(tomogram, centres, equivalentRadius, opts);
+  const split = (scores: Float64Array, rotations: Matrix3[], average?: SelfTemplateResult['average']): SelfTemplateResult => ({
+    promptScores: scores.slice(0, prompts),
+    candidateScores: scores.slice(prompts),
+    rotations,
+    ...(average ? { average } : {}),
+  });
+  if (count === 0 || prompts < 1) return split(new Float64Array(count), centres.map(() => IDENTITY));
+  const set = new ParticleSet(input.tomogram, centres, input.equivalentRadius, opts, input.measured);
   const total = opts.rounds * count;
   const progress = (round: number) => (i: number) => {
     if (i % 16 === 0) onProgress({ stage: 'verifying', done: round * count + i, total });
   };
+  // The prompts and the best `averageFraction` of the candidates under an alignment.
+  const membersOf = (a: Alignment) => {
+    const best = ranked(prompts, count, (i) => a.scores[i]);
+    return [...Array.from({ length: prompts }, (_, i) => i), ...best.slice(0, Math.ceil(opts.averageFraction * best.length))];
+  };
   let alignment = set.align(set.reference([0]), progress(0));
   for (let round = 1; round < opts.rounds; round++) {
-    const best = ranked(prompts, count, (i) => alignment.scores[i]);
-    const members = [...Array.from({ length: prompts }, (_, i) => i), ...best.slice(0, Math.ceil(opts.averageFraction * best.length))];
-    alignment = set.align(set.reference(members, alignment), progress(round));
+    alignment = set.align(set.reference(membersOf(alignment), alignment), progress(round));
   }
   onProgress({ stage: 'verifying', done: total, total });
-  return alignment;
+  const members = membersOf(alignment);
+  const average = set.average(members, members.map((i) => alignment.rotations[i]));
+  return split(alignment.scores, alignment.rotations, { data: average, ...set.box });
 }

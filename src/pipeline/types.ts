@@ -1,12 +1,13 @@
 /**
- * Public types of the CryoSAM pipeline: options and results of prompt-based 3D segmentation and
- * of full-tomogram picking. Implemented by src/pipeline/cryosam.ts (class CryoSam).
+ * Public types of the CryoSAM pipeline: what segmenting and picking take and give. Implemented by
+ * the stage modules of src/pipeline and put together by src/pipeline/cryosam.ts (class CryoSam).
  */
 import type { Axis } from '../volume/volume.js';
 import type { Pick } from '../io/coords/pick.js';
-import type { AutoCutMethod } from './auto-cut.js';
 import type { TiltRange } from '../volume/missing-wedge.js';
 import type { CacheStats } from './cache.js';
+import type { LevelStats } from './matching.js';
+import type { Reference } from './reference.js';
 
 /** A voxel position (x = column, y = row, z = section), as in Pick. */
 export interface VoxelPoint {
@@ -16,9 +17,9 @@ export interface VoxelPoint {
 }
 
 export interface SegmentOptions {
-  /** Propagation axes; ['z'] reproduces the released CryoSAM code, default all three. */
+  /** Propagation axes (default DEFAULTS.segment.axes); ['z'] reproduces the released CryoSAM code. */
   axes?: Axis[];
-  /** Stop a direction when IoU of adjacent slice masks < this (τ, default 0.5). */
+  /** Stop a direction when IoU of adjacent slice masks < this (τ). */
   iouThreshold?: number;
   /** Stop a direction when the predicted mask score < this. */
   scoreThreshold?: number;
@@ -28,25 +29,24 @@ export interface SegmentOptions {
   negatives?: VoxelPoint[];
 }
 
-/** One segmented particle: a mask in its bounding box, so thousands of instances stay small. */
-export interface InstanceMask {
-  id: number;
+/** A particle's 3D mask, kept in its bounding box so that thousands of them stay small. */
+export interface ParticleMask {
   /** Inclusive-exclusive voxel bounds [z0, z1) × [y0, y1) × [x0, x1). */
   bbox: { z0: number; z1: number; y0: number; y1: number; x0: number; x1: number };
   /** bbox-local mask, C order over (z, y, x), 1 = inside. */
   mask: Uint8Array;
   voxels: number;
   centroid: VoxelPoint;
-  /** Similarity of the proposal that seeded it (1 for user prompts). */
-  score: number;
+}
+
+/** A segmented particle of a segmentation or a pick: its mask, its number, and what found it. */
+export interface Instance extends ParticleMask {
+  /** 1-based: the value of its voxels in an instance label volume. */
+  id: number;
   /** True for a user prompt, false for a proposal found by matching. */
   prompted: boolean;
-  /**
-   * Agreement with the prompted particles, set by pick(): with autoCut 'template' (default) the NCC of
-   * the aligned density with the self-template (src/pipeline/self-template.ts); with 'shape' or a
-   * verifyThreshold the shape-signature correlation (src/pipeline/verify.ts).
-   */
-  verification?: number;
+  /** Feature similarity of the proposal that seeded it (1 for prompts). */
+  similarity: number;
 }
 
 export type QueryMode = 'mean' | 'per-prompt' | 'centre';
@@ -62,48 +62,63 @@ export function isTopK(value: unknown): value is number | 'auto' {
   return value === 'auto' || (typeof value === 'number' && Number.isInteger(value) && value >= 1);
 }
 
-export interface PickOptions {
-  /**
-   * Number of proposals (NMS peaks, best first) that are segmented. 'auto' (default) segments peaks
-   * until verification stops accepting them, at most AUTO_TOP_K_LIMIT.
-   */
-  topK?: number | 'auto';
-  /** With topK 'auto': the rule that cuts the verified instances (default 'template'). */
-  autoCut?: AutoCutMethod;
-  matching?: 'hierarchical' | 'naive';
-  /** Downsampling ratios of the feature pyramid, coarse to fine (default [16, 8, 4]). */
-  pyramid?: number[];
-  /** Positions below this cosine similarity are dropped at every level (default 0.5). */
-  similarityThreshold?: number;
-  /** How prompts make the query: masked average over all (paper), per-prompt max, or centre features. */
+/** How a reference is made from prompts (defaults in src/pipeline/defaults.ts). */
+export interface ReferenceOptions {
+  /** How prompts make the query: masked average over all (the paper), per-prompt max, or centre features. */
   query?: QueryMode;
-  /** Encode every s-th slice along each axis (default chosen by the pipeline). */
+  /** Encode every s-th slice along each axis. */
   featureSliceStep?: number;
-  /** NMS neighbourhood radius in voxels; default from the prompted particles' size. */
-  nmsRadius?: number;
-  /**
-   * Segmented proposals whose volume lies outside [lo, hi] × the prompted particles' mean volume
-   * are not the same kind of particle (default [0.5, 2]).
-   */
-  volumeRange?: [number, number];
-  /**
-   * Segmented proposals whose shape signature correlates less than this with the prompted
-   * particles' mean signature are rejected at once (default -1: off; the 'shape' auto cut weighs the
-   * signature instead of thresholding it). See src/pipeline/verify.ts.
-   */
-  verifyThreshold?: number;
-  /**
-   * The tilt range of the tomogram's tilt series, whose missing wedge the self-template comparison
-   * leaves out: 'auto' (default) reads it off the tomogram's power spectrum
-   * (src/volume/missing-wedge.ts), 'none' compares all Fourier components.
-   */
-  tiltRange?: TiltRange | 'auto' | 'none';
   segment?: SegmentOptions;
 }
+
+/** How a pick runs (defaults in src/pipeline/defaults.ts); the reference options apply when prompts are given. */
+export interface PickOptions extends ReferenceOptions {
+  /**
+   * Proposals (NMS peaks, best first) segmented. 'auto' (default): segmented until
+   * autoStopAfterRejects in a row are rejected, then the template cut chooses the count and a
+   * pick's score is its template correlation; a number: that many, all kept that pass the volume
+   * rule, and a pick's score is its feature similarity.
+   */
+  topK?: number | 'auto';
+  matching?: 'hierarchical' | 'naive';
+  /** Downsampling ratios of the feature pyramid, coarse to fine. */
+  pyramid?: number[];
+  /** Positions below this cosine similarity are dropped at every level. */
+  similarityThreshold?: number;
+  /** NMS neighbourhood radius in voxels; default the reference particle's equivalent radius. */
+  nmsRadius?: number;
+  /** Segmented proposals whose volume lies outside [lo, hi] × the reference particle's mean volume are rejected. */
+  volumeRange?: [number, number];
+  /**
+   * The tilt range of the tomogram's tilt series, whose missing wedge the template cut leaves out:
+   * 'auto' reads it off the tomogram's power spectrum (src/volume/missing-wedge.ts), 'none'
+   * compares all Fourier components.
+   */
+  tiltRange?: TiltRange | 'auto' | 'none';
+}
+
+/** PickOptions with every default filled in, as the run report shows them. */
+export interface ResolvedPickOptions {
+  topK: number | 'auto';
+  matching: 'hierarchical' | 'naive';
+  pyramid: number[];
+  similarityThreshold: number;
+  query: QueryMode;
+  featureSliceStep: number;
+  nmsRadius: number | undefined;
+  volumeRange: [number, number];
+  tiltRange: TiltRange | 'auto' | 'none';
+  /** Segment options, with the number of negative prompts. */
+  segment: { axes: Axis[]; iouThreshold: number; scoreThreshold: number; maxAreaFactor: number; negatives: number };
+}
+
+/** The missing wedge the template cut left out, and where its tilt range came from. */
+export type MissingWedgeReport = (TiltRange & { source: 'estimated' | 'given' }) | 'none';
 
 export interface StageReport {
   name: string;
   seconds: number;
+  /** Peak resident memory of the process at the stage's end, in MiB. */
   peakRssMiB: number;
 }
 
@@ -120,23 +135,42 @@ export interface PickReport {
   /** Cache problems met so far (corrupt entries recomputed, failed writes); absent without a cache. */
   cache?: CacheStats;
   /**
-   * Segmented proposals rejected: no particle found, volume or shape unlike the prompts', a second
-   * mask of a particle already found (same density centre), or below the automatic cut.
+   * Segmented proposals rejected: no particle found, a volume unlike the reference's, a second mask
+   * of a particle already found (same density centre), or below the template cut.
    */
-  rejected: { empty: number; volume: number; shape: number; duplicate: number; cut: number };
-  options: Record<string, unknown>;
+  rejected: { empty: number; volume: number; duplicate: number; cut: number };
+  options: ResolvedPickOptions & {
+    /** NMS radius used, in voxels. */
+    nmsRadius: number;
+    /** NMS peaks found by matching. */
+    peaks: number;
+    levels: LevelStats[];
+    featureBytes: number;
+    missingWedge: MissingWedgeReport;
+  };
 }
+
+/** One pick: a particle's density centre in voxels, its instance, and the scores that ranked it. */
+export type ParticlePick = Pick & {
+  /** What ranked the pick and is written to coordinate files: the template correlation with topK 'auto', else the similarity. */
+  score: number;
+  /** Feature similarity of its proposal (1 for prompts). */
+  similarity: number;
+  /** NCC of its aligned density with the self-template (−1..1), with topK 'auto'. */
+  templateCorrelation?: number;
+  instanceId: number;
+  voxels: number;
+  volumeNm3: number;
+};
 
 export interface PickResult {
   /**
-   * One pick per instance: its density centre in voxels (the centre of mass of the density around
-   * the mask's centroid, src/pipeline/verify.ts densityCentre; a partial mask's centroid lies off
-   * the particle's centre, its density centre does not), instanceId, the instance volume, the feature
-   * similarity of its proposal (1 for prompts), and as `score` what ranked it for the automatic
-   * cut: the self-template correlation after the 'template' cut (so that a threshold on the written
-   * score, e.g. rlnAutopickFigureOfMerit or the viewer's slider, tightens that cut), else the similarity.
+   * One pick per instance, at its density centre (src/pipeline/particle.ts densityCentre: a
+   * partial mask's centroid lies off the particle's centre, its density centre does not).
    */
-  picks: (Pick & { voxels: number; volumeNm3: number; similarity: number; verification?: number })[];
-  instances: InstanceMask[];
+  picks: ParticlePick[];
+  instances: Instance[];
+  /** The reference the pick used, with the self-template its template cut refined (Reference.average). */
+  reference: Reference;
   report: PickReport;
 }

@@ -2,7 +2,7 @@
  * Auto-contrast for display: percentiles of a sample of sections, so opening a multi-gigabyte
  * tomogram reads a few sections instead of the whole file.
  */
-import type { Slice2D } from '../engines/types.js';
+import type { Slice2D } from '../volume/slice.js';
 import { percentiles } from '../volume/stats.js';
 
 export interface DisplayRange {

@@ -9,23 +9,23 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CryosamError } from '../errors.js';
-import type { Slice2D } from '../engines/types.js';
 import type { Axis, Shape3, Volume } from '../volume/volume.js';
-import { meanVoxelSize } from '../volume/volume.js';
-import { extractSlice, sliceCount, sliceShape, voxelToSlice } from '../volume/slice.js';
+import { isInsideVolume, meanVoxelSize } from '../volume/volume.js';
+import { extractSlice, sliceCount, sliceShape, voxelToSlice, type Slice2D } from '../volume/slice.js';
 import type { ProgressCallback, ProgressEvent } from '../progress.js';
 import type { Pick } from '../io/coords/pick.js';
-import type { InstanceMask } from '../pipeline/types.js';
+import type { Instance } from '../pipeline/types.js';
 import { MrcReader, readMrc, writeMrc } from '../io/mrc/index.js';
 import { checkOutputs } from '../io/files.js';
-import { writeRunReport } from '../cli/report.js';
+import { tomogramName } from '../io/tomogram-name.js';
+import { writeRunReport } from '../io/report.js';
 import { checkPicksInside, cliFormat, readPicks, writePicks, COORD_FORMATS } from '../io/coords/index.js';
 import type { CryoSam } from '../pipeline/cryosam.js';
 import { instancesToSemantic } from '../pipeline/labels.js';
 import { contrastSections, percentileRange, type DisplayRange } from './contrast.js';
 import { displaySlice, downsampleMaskBits } from './slices.js';
 import { nonFiniteVoxel, SliceSource } from './slice-source.js';
-import { ByteLru } from './lru.js';
+import { ByteLru } from '../lru.js';
 import { HttpError } from './http.js';
 import { JobQueue } from './jobs.js';
 import type {
@@ -73,9 +73,9 @@ export class ViewerSession {
    * (all, until it says otherwise). Ids are unique within the session, so a page still holding
    * picks of an earlier Find all cannot select this one's particles by mistake.
    */
-  private found: { instances: Map<number, InstanceMask>; kept: InstanceMask[] } | undefined;
+  private found: { instances: Map<number, Instance>; kept: Instance[] } | undefined;
   private nextInstanceId = 1;
-  private segmented: InstanceMask | undefined;
+  private segmented: Instance | undefined;
   /** Files this session wrote, by name: the only files /api/download serves. */
   private readonly exported = new Map<string, string>();
 
@@ -180,7 +180,7 @@ export class ViewerSession {
       const started = performance.now();
       const sam = await this.withPipeline(report);
       const result = await sam.pick(body.prompts, { topK: body.topK, segment: { negatives: body.negatives } });
-      const instances = new Map<number, InstanceMask>();
+      const instances = new Map<number, Instance>();
       const sessionId = new Map<number, number>();
       for (const inst of result.instances) {
         const id = this.nextInstanceId++;
@@ -210,7 +210,7 @@ export class ViewerSession {
     const format = cliFormat(body.format);
     const picks: Pick[] = body.picks.map((p) => ({ x: p.x, y: p.y, z: p.z, ...(p.score !== undefined ? { score: p.score } : {}) }));
     checkPicksInside(picks, this.shape, body.name);
-    const tomoName = path.basename(this.options.tomogram).replace(/\.[^.]*$/, '');
+    const tomoName = tomogramName(this.options.tomogram);
     await writePicks(target, picks, { voxelSize: this.voxelSizeA, shape: this.shape }, { format, tomoName });
     return this.exportedFile(body.name, target, picks.length);
   }
@@ -264,7 +264,7 @@ export class ViewerSession {
   }
 
   /** The Find-all instances with these ids (duplicates once); 400 for an id of no current pick. */
-  private instancesById(ids: number[]): InstanceMask[] {
+  private instancesById(ids: number[]): Instance[] {
     const found = this.found;
     if (!found) throw new HttpError(409, 'there are no Find all results yet: run Find all first');
     return [...new Set(ids)].map((id) => {
@@ -274,12 +274,11 @@ export class ViewerSession {
     });
   }
 
-  /** Voxel centres are at integers, so positions in [-0.5, n - 0.5) round to a voxel of the tomogram. */
+  /** 400 unless every point lies in the tomogram (isInsideVolume). */
   private checkInside(points: VoxelXYZ[], what: string): void {
     const [nz, ny, nx] = this.shape;
-    const inside = (v: number, n: number) => v >= -0.5 && v < n - 0.5;
     for (const p of points) {
-      if (!inside(p.x, nx) || !inside(p.y, ny) || !inside(p.z, nz)) {
+      if (!isInsideVolume(p, this.shape)) {
         throw new HttpError(400, `${what} (${p.x}, ${p.y}, ${p.z}) lies outside the tomogram (${nx}×${ny}×${nz} voxels, x×y×z)`);
       }
     }
@@ -320,6 +319,7 @@ export class ViewerSession {
       CryoSam.create(volume, {
         ...(this.options.engine ? { engine: { engine: this.options.engine } } : {}),
         ...(this.options.cacheDir ? { cacheDir: this.options.cacheDir } : {}),
+        normalizeInPlace: true,
         onProgress: (e) => this.progressSink(e),
       }),
     );
@@ -350,7 +350,7 @@ export function isSafeFileName(name: unknown): name is string {
 }
 
 /** Sets `bit` on the pixels of `bits` (slice `index` along `axis`, `width` wide) inside the instance. */
-function paintInstance(bits: Uint8Array, width: number, inst: InstanceMask, axis: Axis, index: number, bit: number): void {
+function paintInstance(bits: Uint8Array, width: number, inst: Instance, axis: Axis, index: number, bit: number): void {
   const b = inst.bbox;
   const corner = voxelToSlice(axis, { x: b.x0, y: b.y0, z: b.z0 });
   const local = index - corner.index;

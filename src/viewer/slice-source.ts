@@ -7,13 +7,12 @@
  * Every slice is checked for NaN and infinite voxels, the check readMrc makes for the CLI over the
  * whole file: the viewer reads lazily, so it checks what it reads, and a slice it serves is finite.
  */
-import type { Slice2D } from '../engines/types.js';
 import type { MrcReader } from '../io/mrc/index.js';
 import { firstNonFinite } from '../io/mrc/decode.js';
-import { sliceToVoxel } from '../volume/slice.js';
+import { sliceToVoxel, type Slice2D } from '../volume/slice.js';
 import type { Axis } from '../volume/volume.js';
 import { HttpError } from './http.js';
-import { ByteLru } from './lru.js';
+import { ByteLru } from '../lru.js';
 
 /** Why `slice` (number `index` along `axis`) cannot be used, naming its first non-finite voxel; undefined when all are finite. */
 export function nonFiniteVoxel(slice: Slice2D, axis: Axis, index: number): string | undefined {

@@ -2,7 +2,7 @@
  * Display processing of one slice on the server: optional Gaussian smoothing and block
  * downsampling, so the page receives only as many pixels as its canvas shows.
  */
-import type { Slice2D } from '../engines/types.js';
+import type { Slice2D } from '../volume/slice.js';
 import { gaussianFilter2d } from '../volume/gaussian.js';
 import { downsampleSlice } from '../volume/resample.js';
 

@@ -3,8 +3,8 @@
  * scipy.ndimage's 'reflect'), kernels truncated at 3σ. Each pass reads a padded block of at most
  * CHUNK lines into a small buffer, so the only full-size array is the output (passes run in place).
  */
-import type { Slice2D } from '../engines/types.js';
 import { CryosamError } from '../errors.js';
+import type { Slice2D } from './slice.js';
 import { lineLayout, reflectIndex, type LineLayout } from './lines.js';
 import { voxelCount, type Volume } from './volume.js';
 

@@ -4,8 +4,8 @@
  * Binning is mean pooling; rescaling uses a triangle filter stretched by the shrink factor
  * (anti-aliased like smoothing then linear interpolation, and plain (tri)linear interpolation when enlarging).
  */
-import type { Slice2D } from '../engines/types.js';
 import { CryosamError } from '../errors.js';
+import type { Slice2D } from './slice.js';
 import { lineLayout, type LineLayout } from './lines.js';
 import type { Volume, VoxelSize } from './volume.js';
 

@@ -2,9 +2,15 @@
  * Orthogonal slices of a tomogram and the mapping between slice pixels and voxels.
  * Axis z gives an xy-section (rows y, cols x); axis y gives rows z, cols x; axis x gives rows z, cols y.
  */
-import type { Slice2D } from '../engines/types.js';
 import { CryosamError } from '../errors.js';
 import type { Axis, Shape3, Volume, VoxelArray } from './volume.js';
+
+/** A 2D image in row-major order (index = row * width + col), e.g. one tomogram slice. */
+export interface Slice2D {
+  data: Float32Array;
+  height: number;
+  width: number;
+}
 
 export interface VoxelPosition {
   x: number;

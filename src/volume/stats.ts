@@ -111,3 +111,29 @@ function minFrom(v: Float64Array, from: number): number {
   for (let i = from + 1; i < v.length; i++) if (v[i] < m) m = v[i];
   return m;
 }
+
+/**
+ * Tomogram-wide (or one slice's) intensity statistics. Engines that rescale intensities use the
+ * tomogram's for every slice, so a particle keeps the same grey level on every slice it crosses.
+ */
+export interface IntensityStats {
+  mean: number;
+  std: number;
+  /** 0.5th percentile. */
+  low: number;
+  /** 99.5th percentile. */
+  high: number;
+}
+
+/** Percentiles come from at most this many evenly strided values (a whole 1000×1000 slice; a sample of a tomogram). */
+const INTENSITY_PERCENTILE_SAMPLES = 1 << 20;
+const LOW_PERCENTILE = 0.5;
+const HIGH_PERCENTILE = 99.5;
+
+/** Mean, standard deviation and 0.5/99.5 percentiles (of a strided sample: robust to any outlier). */
+export function intensityStats(data: Float32Array): IntensityStats {
+  if (data.length === 0) return { mean: 0, std: 1, low: 0, high: 1 };
+  const { mean, rms } = volumeStats(data);
+  const [low, high] = percentiles(data, [LOW_PERCENTILE, HIGH_PERCENTILE], INTENSITY_PERCENTILE_SAMPLES);
+  return { mean, std: rms, low, high };
+}

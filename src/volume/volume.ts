@@ -28,6 +28,16 @@ export function voxelCount(shape: Shape3): number {
   return shape[0] * shape[1] * shape[2];
 }
 
+/**
+ * Whether a position in voxels lies in the tomogram: voxel centres are at integers, so it rounds to a
+ * voxel index 0..n−1 on each axis when it is finite and −0.5 ≤ v < n − 0.5.
+ */
+export function isInsideVolume(p: { x: number; y: number; z: number }, shape: Shape3): boolean {
+  const [nz, ny, nx] = shape;
+  const inRange = (v: number, n: number) => Number.isFinite(v) && v >= -0.5 && v < n - 0.5;
+  return inRange(p.x, nx) && inRange(p.y, ny) && inRange(p.z, nz);
+}
+
 export function isotropic(size: number): VoxelSize {
   return { x: size, y: size, z: size };
 }

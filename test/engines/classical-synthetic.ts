@@ -1,5 +1,5 @@
 /** Synthetic noisy slices with known particles, for the classical engine's tests. */
-import type { Slice2D } from '../../src/engines/types.js';
+import type { Slice2D } from '../../src/volume/slice.js';
 
 /** Deterministic standard-normal generator (mulberry32 + Box–Muller). */
 export function gaussianNoise(seed: number): () => number {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openFeaturesFolder } from '../../src/engines/onnx/open-model.js';
 import type { VitFeatures } from '../../src/engines/onnx/dinov2.js';
-import type { Slice2D } from '../../src/engines/types.js';
+import type { Slice2D } from '../../src/volume/slice.js';
 import { TINY_DINO_CHANNELS, TINY_REGISTER_VALUE, writeTinyDino } from '../helpers/onnx-models.js';
 
 /** Rows of constant value: row y has value y (so patch means are predictable). */

@@ -9,7 +9,7 @@ import type { SamSegmenter } from '../../src/engines/onnx/sam.js';
 import type { SamEmbedding } from '../../src/engines/onnx/sam-encoder.js';
 import { pickCandidates } from '../../src/engines/onnx/sam-decoder.js';
 import { SAM_PIXEL_MEAN, SAM_PIXEL_STD, writeManifest } from '../../src/engines/models/manifest.js';
-import type { Slice2D } from '../../src/engines/types.js';
+import type { Slice2D } from '../../src/volume/slice.js';
 import { TINY_DECODER_RADIUS, TINY_MULTI_SCORES, writeTinySam } from '../helpers/onnx-models.js';
 
 /** Left half dark, right half bright. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { intensityStats, toByteRange, zScore } from '../../src/engines/onnx/intensity.js';
+import { toByteRange, zScore } from '../../src/engines/onnx/intensity.js';
+import { intensityStats } from '../../src/volume/stats.js';
 import { bestPoint, frameGeometry, fromFrame, lowResToSlice, resample, toFrame } from '../../src/engines/onnx/transforms.js';
 
 describe('encoder frame geometry', () => {

@@ -9,7 +9,7 @@ import { createSession } from '../../src/engines/onnx/session.js';
 import { readMrc } from '../../src/io/mrc/index.js';
 import { sharedDir } from '../../src/paths.js';
 import { CryosamError } from '../../src/errors.js';
-import type { Slice2D } from '../../src/engines/types.js';
+import type { Slice2D } from '../../src/volume/slice.js';
 
 const XFEAT = path.join(sharedDir(), 'models', 'xfeat', 'xfeat.onnx');
 const TOMO = path.join(sharedDir(), 'data', 'deepfinder_toy100', 'tomo1_data.mrc');

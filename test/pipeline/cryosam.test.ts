@@ -39,8 +39,8 @@ test('pick finds every sphere of an easy volume; naive and hierarchical matching
   const results: PickResult[] = [];
   for (const matching of ['hierarchical', 'naive'] as const) {
     const sam = await CryoSam.create(copy(vol), { engines: toyEngines(), cacheDir: false });
-    // No distribution cut: this compares the matching modes, whose peak scores are on different scales.
-    results.push(await sam.pick([particles[0]], { matching, pyramid: [8, 4], featureSliceStep: 2, autoCut: 'none' }));
+    // A fixed number of proposals, no template cut: this compares the matching modes alone.
+    results.push(await sam.pick([particles[0]], { matching, pyramid: [8, 4], featureSliceStep: 2, topK: 64 }));
     await sam.dispose();
   }
   const [hier, naive] = results;
@@ -53,7 +53,7 @@ test('pick finds every sphere of an easy volume; naive and hierarchical matching
   assert.ok(hier.instances[0].prompted);
   // Report: one encoder pass per encoded slice, stages timed, picks carry volumes.
   assert.deepEqual(hier.report.encoderPasses, { z: 20, y: 28, x: 28 });
-  assert.deepEqual(hier.report.stages.map((s) => s.name), ['segment prompts', 'features', 'query', 'matching', 'segment proposals', 'verify and cut']);
+  assert.deepEqual(hier.report.stages.map((s) => s.name), ['segment prompts', 'features', 'query', 'matching', 'segment proposals']);
   assert.equal(hier.report.picks, hier.picks.length);
   assert.ok(hier.picks.every((p) => p.voxels > 50 && Math.abs(p.volumeNm3 - p.voxels) < 1e-6), 'voxel size 10 Å: 1 nm³ per voxel');
 });
@@ -87,8 +87,8 @@ test('a second run on the same tomogram reuses cached features and embeddings, w
 test('labels and semantic volumes paint every instance; bad prompts are CryosamErrors', async () => {
   const { vol, particles } = easyVolume();
   const sam = await CryoSam.create(copy(vol), { engines: toyEngines(), cacheDir: false });
-  const a = await sam.segment(particles[0], {}, 1);
-  const b = await sam.segment(particles[1], {}, 2);
+  const a = await sam.segment(particles[0]);
+  const b = { ...(await sam.segment(particles[1])), id: 2 };
   const labels = instancesToLabels(easyShape, [a, b]);
   const semantic = instancesToSemantic(easyShape, [a, b]);
   const count = (arr: ArrayLike<number>, v: number) => Array.prototype.filter.call(arr, (x: number) => x === v).length;
@@ -124,10 +124,15 @@ test('prompting a sphere ranks spheres above rods of the same extent (classical 
     // The written score is what the cut ranked: the template correlation after the template cut, the
     // proposal's similarity with a fixed number of proposals.
     for (const p of auto.picks) {
-      assert.ok(p.verification !== undefined && p.score === p.verification && p.score <= 1, `score ${p.score}, correlation ${p.verification}`);
+      assert.ok(p.templateCorrelation !== undefined && p.score === p.templateCorrelation && p.score <= 1, `score ${p.score}, correlation ${p.templateCorrelation}`);
     }
     assert.ok(auto.picks.some((p) => p.score !== p.similarity));
     for (const p of result.picks) assert.equal(p.score, p.similarity);
+    // The stages of the automatic count, and the self-template the cut refined, in the returned reference.
+    assert.deepEqual(auto.report.stages.map((s) => s.name), ['segment prompts', 'features', 'query', 'matching', 'segment proposals', 'verify and cut']);
+    const avg = auto.reference.average;
+    assert.ok(avg && avg.data.length === avg.size ** 3 && avg.data.some((v) => v !== 0), 'a self-template average');
+    assert.equal(avg.voxelSizeA, avg.size > 0 ? 10 * (avg.voxelSizeA / 10) : 0);
   } finally {
     await sam.dispose();
   }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MIN_CUT_INSTANCES, AUTO_CUT_METHODS, autoCut } from '../../src/pipeline/auto-cut.js';
 import { FeatureVolume } from '../../src/pipeline/feature-volume.js';
 import { fromBoxMask } from '../../src/pipeline/instance.js';
 import { matchFeatures } from '../../src/pipeline/matching.js';
@@ -25,48 +24,6 @@ test('NMS keeps one peak per neighbourhood, in descending score', () => {
   for (const p of peaks) for (const q of peaks) if (p !== q) assert.ok(Math.hypot(p.x - q.x, p.y - q.y, p.z - q.z) > 3);
 });
 
-test('every distribution cut separates a clear two-population score list; none keeps all', () => {
-  const rand = rng(5);
-  const high = Array.from({ length: 12 }, () => 0.9 + 0.04 * (rand() - 0.5));
-  const low = Array.from({ length: 60 }, () => 0.6 + 0.12 * (rand() - 0.5));
-  const sorted = [...high, ...low].sort((a, b) => b - a);
-  for (const m of AUTO_CUT_METHODS) if (m !== 'anchor') assert.equal(autoCut(sorted, [0.91], m), m === 'none' ? sorted.length : 12, m);
-  assert.equal(autoCut([0.9, 0.8], [0.9], 'gmm'), 2, 'too few peaks to cut: keep all');
-});
-
-test('the anchor cut keeps a target population above a tail of look-alikes, and needs enough instances', () => {
-  const rand = rng(9);
-  // Roughly Gaussian scores (sum of uniforms): 24 targets above 30 look-alikes.
-  const gauss = (mean: number, sd: number) => mean + sd * (rand() + rand() + rand() + rand() - 2) * Math.sqrt(3);
-  const targets = Array.from({ length: 24 }, () => gauss(0.96, 0.004));
-  const tail = Array.from({ length: 30 }, () => gauss(0.9, 0.01));
-  const sorted = [...targets, ...tail].sort((a, b) => b - a);
-  const kept = sorted.slice(0, autoCut(sorted, [0.96], 'anchor'));
-  const keptTargets = kept.filter((s) => targets.includes(s)).length;
-  assert.ok(keptTargets >= 21, `targets kept: ${keptTargets} of 24`);
-  assert.ok(kept.length - keptTargets <= 2, `look-alikes kept: ${kept.length - keptTargets}`);
-  const few = sorted.slice(0, MIN_CUT_INSTANCES - 2);
-  assert.equal(autoCut(few, [0.96], 'anchor'), few.length, 'too few (found and prompted) to estimate a spread: keep all');
-  // With many prompts, few targets are left to find: the prompts' similarities anchor the cut.
-  const left = [...targets.slice(0, 4), ...tail].sort((a, b) => b - a);
-  const keptLeft = left.slice(0, autoCut(left, targets.slice(4), 'anchor'));
-  assert.ok(keptLeft.length >= 3 && keptLeft.length <= 5 && keptLeft.filter((s) => tail.includes(s)).length <= 1, `kept ${keptLeft.length}`);
-});
-
-test('the template cut keeps the class above Otsu\'s split, a single population whole, and all of few', () => {
-  const rand = rng(11);
-  const spread = (n: number, lo: number, hi: number) => Array.from({ length: n }, () => lo + (hi - lo) * rand());
-  // Fisher z of template correlations: 25 targets above 60 membrane fragments.
-  const targets = spread(25, 0.62, 0.85), fragments = spread(60, 0.03, 0.32);
-  const sorted = [...targets, ...fragments].sort((a, b) => b - a);
-  assert.equal(autoCut(sorted, [], 'template'), targets.length, 'cut between targets and fragments');
-  // A tomogram of one kind of particle: Otsu still splits, but both classes correlate alike.
-  const one = spread(40, 0.6, 0.8).sort((a, b) => b - a);
-  assert.equal(autoCut(one, [], 'template'), one.length, 'one population is kept whole');
-  const few = sorted.slice(0, MIN_CUT_INSTANCES - 1);
-  assert.equal(autoCut([...few.slice(0, 5), ...fragments.slice(0, 5)].sort((a, b) => b - a), [], 'template'), 10, 'too few to cut');
-});
-
 test('hierarchical and naive matching find the same particles on an easy volume', async () => {
   const shape = [48, 48, 48] as const;
   const particles = scatter(shape, 16, 8, ['sphere'], 3);
@@ -81,7 +38,7 @@ test('hierarchical and naive matching find the same particles on an easy volume'
     const x = i % side, y = Math.floor(i / side) % side, z = Math.floor(i / side / side);
     return Math.hypot(x - r, y - r, z - r) <= r ? 1 : 0;
   });
-  const inst = fromBoxMask({ z0: p.z - r, z1: p.z + r + 1, y0: p.y - r, y1: p.y + r + 1, x0: p.x - r, x1: p.x + r + 1 }, mask, 1, 1, true);
+  const inst = fromBoxMask({ z0: p.z - r, z1: p.z + r + 1, y0: p.y - r, y1: p.y + r + 1, x0: p.x - r, x1: p.x + r + 1 }, mask);
   const queries = buildQueries(fv, [inst], 'mean');
   const opts = { pyramid: [8, 4], similarityThreshold: 0.5, nmsRadius: 7 };
   const hier = matchFeatures(fv, queries, { ...opts, mode: 'hierarchical' }, () => {});

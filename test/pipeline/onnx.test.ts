@@ -24,7 +24,7 @@ test('the pipeline runs end to end with ONNX segmenter and feature models from a
   const { volume } = synthetic(shape, [prompt], { radius: 4, contrast: 3, seed: 1 });
   const sam = await CryoSam.create(volume, { engine: { engine: 'tiny-sam+tiny-dino', modelsDir, threads: 1 }, cacheDir: path.join(modelsDir, 'cache') });
   try {
-    const ids = sam.engineIdentities() as {
+    const ids = sam.engineIdentities() as unknown as {
       segmenter: { name: string; weightsSha256?: string };
       features: { name: string; params: { intensity: unknown } };
     };

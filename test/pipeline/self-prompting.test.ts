@@ -3,12 +3,12 @@ import { test } from 'node:test';
 import { ClassicalSegmenter } from '../../src/engines/classical/segmenter.js';
 import { EmbeddingStore } from '../../src/pipeline/embedding-store.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from '../../src/pipeline/self-prompting.js';
-import type { InstanceMask, VoxelPoint } from '../../src/pipeline/types.js';
+import type { ParticleMask, VoxelPoint } from '../../src/pipeline/types.js';
 import { normalizeRobust } from '../../src/volume/normalize.js';
 import { synthetic } from './synthetic.js';
 
 /** IoU of an instance with ground-truth label `id`. */
-function maskIoU(inst: InstanceMask, labels: Int32Array, id: number, shape: readonly number[]): number {
+function maskIoU(inst: ParticleMask, labels: Int32Array, id: number, shape: readonly number[]): number {
   const [, ny, nx] = shape;
   let inter = 0, truth = 0;
   for (const v of labels) if (v === id) truth++;
@@ -27,8 +27,8 @@ function maskIoU(inst: InstanceMask, labels: Int32Array, id: number, shape: read
 const shape = [40, 48, 48] as const;
 const sphere = { kind: 'sphere' as const, x: 23, y: 25, z: 19 };
 
-async function segment(store: EmbeddingStore, p: VoxelPoint, opts: ResolvedSegmentOptions): Promise<InstanceMask> {
-  const inst = await segmentFromPrompt(store, shape, p, opts, 1, 1, true);
+async function segment(store: EmbeddingStore, p: VoxelPoint, opts: ResolvedSegmentOptions): Promise<ParticleMask> {
+  const inst = await segmentFromPrompt(store, shape, p, opts);
   assert.ok(inst, 'a particle under the prompt');
   return inst;
 }
@@ -64,6 +64,6 @@ test('a strict IoU threshold stops propagation early; a prompt in empty backgrou
   const loose = await segment(store, sphere, resolveSegmentOptions());
   const strict = await segment(store, sphere, resolveSegmentOptions({ iouThreshold: 0.999 }));
   assert.ok(strict.voxels < loose.voxels, `${strict.voxels} < ${loose.voxels}`);
-  const empty = await segmentFromPrompt(store, shape, { x: 4, y: 4, z: 4 }, resolveSegmentOptions(), 2, 1, true);
+  const empty = await segmentFromPrompt(store, shape, { x: 4, y: 4, z: 4 }, resolveSegmentOptions());
   assert.ok(!empty || empty.voxels < loose.voxels / 4, `background prompt gave ${empty?.voxels} voxels`);
 });

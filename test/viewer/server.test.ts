@@ -230,6 +230,7 @@ describe('viewer server', () => {
       back.map((p) => [p.x, p.y, p.z]),
       picks.map((p) => [p.x, p.y, p.z]),
     );
+    assert.deepEqual([...new Set(back.map((p) => p.tomoName))], ['tomo'], 'named by tomogramName(tomo.mrc)');
     const download = await api(out.download);
     assert.equal(download.status, 200);
     assert.equal(await download.text(), await readFile(out.path, 'utf8'));

@@ -15,7 +15,7 @@ import type { EngineIdentity, FeatureExtractor, FeatureGrid, Slice2D } from '../
 import { IMAGENET_MEAN, IMAGENET_STD, type VitFeaturesSpec } from '../models/manifest.js';
 import { ImageEncoderSession } from './batch.js';
 import { toFeatureGrid } from './grid.js';
-import { intensityStats, zScore, type IntensityStats } from './intensity.js';
+import { sliceIntensity, zScore, type IntensityStats } from './intensity.js';
 import type { ExecutionOptions } from './session.js';
 import { frameGeometry, packNchw, resample, type ChannelMap } from './transforms.js';
 
@@ -82,7 +82,7 @@ export class VitFeatures implements FeatureExtractor {
       (batch, first) => {
         const gs = geometries.slice(first, first + batch.length);
         const images = batch.map((s, i) => {
-          const stats = this.volumeStats ?? intensityStats(s.data);
+          const stats = sliceIntensity(this.volumeStats, s);
           return resample(zScore(s.data, stats.mean, stats.std), s.height, s.width, gs[i].resizedHeight, gs[i].resizedWidth);
         });
         return packNchw(images, gs, this.map, () => padValue);

@@ -9,22 +9,15 @@
  * fiducials cannot squash the particles' contrast into a handful of grey levels.
  */
 
-import type { IntensityStats } from '../types.js';
-import { percentiles, volumeStats } from '../../volume/stats.js';
+import type { Slice2D } from '../../volume/slice.js';
+import { intensityStats, type IntensityStats } from '../../volume/stats.js';
 
-export type { IntensityStats };
+// The pipeline's old import path; new code takes both from volume/stats.js.
+export { intensityStats, type IntensityStats };
 
-/** Percentiles come from at most this many evenly strided values (a whole 1000×1000 slice; a sample of a tomogram). */
-const PERCENTILE_SAMPLES = 1 << 20;
-export const LOW_PERCENTILE = 0.5;
-export const HIGH_PERCENTILE = 99.5;
-
-/** Mean, standard deviation and 0.5/99.5 percentiles (of a strided sample: robust to any outlier). */
-export function intensityStats(data: Float32Array): IntensityStats {
-  if (data.length === 0) return { mean: 0, std: 1, low: 0, high: 1 };
-  const { mean, rms } = volumeStats(data);
-  const [low, high] = percentiles(data, [LOW_PERCENTILE, HIGH_PERCENTILE], PERCENTILE_SAMPLES);
-  return { mean, std: rms, low, high };
+/** The statistics a slice is mapped with: the tomogram's when the engine was given them, else the slice's own. */
+export function sliceIntensity(volumeStats: IntensityStats | undefined, slice: Slice2D): IntensityStats {
+  return volumeStats ?? intensityStats(slice.data);
 }
 
 /** Maps [low, high] linearly to [0, 255], clipping outside (a constant image maps to mid-grey). */

@@ -2,7 +2,7 @@
 import { CryosamError } from '../../errors.js';
 import type { Slice2D, SliceEmbedding } from '../types.js';
 import type { SamEncoderSpec } from '../models/manifest.js';
-import { intensityStats, toByteRange, type IntensityStats } from './intensity.js';
+import { sliceIntensity, toByteRange, type IntensityStats } from './intensity.js';
 import {
   createSession,
   DEFAULT_BATCH_SIZE,
@@ -65,7 +65,7 @@ export class SamImageEncoder {
       const batch = slices.slice(start, start + this.batchSize);
       const geometries = batch.map((s) => frameGeometry(s.height, s.width, this.side));
       const images = batch.map((s, i) => {
-        const stats = volumeStats ?? intensityStats(s.data);
+        const stats = sliceIntensity(volumeStats, s);
         const g = geometries[i];
         return resample(toByteRange(s.data, stats.low, stats.high), s.height, s.width, g.resizedHeight, g.resizedWidth);
       });

@@ -11,7 +11,7 @@ import type { XFeatSpec } from '../models/manifest.js';
 import { CryosamError } from '../../errors.js';
 import { ImageEncoderSession } from './batch.js';
 import { toFeatureGrid } from './grid.js';
-import { intensityStats, toByteRange, type IntensityStats } from './intensity.js';
+import { sliceIntensity, toByteRange, type IntensityStats } from './intensity.js';
 import type { ExecutionOptions } from './session.js';
 import { frameGeometry, packNchw, resample } from './transforms.js';
 
@@ -61,7 +61,7 @@ export class XFeatFeatures implements FeatureExtractor {
       (batch, first) => {
         const gs = geometries.slice(first, first + batch.length);
         const images = batch.map((s, i) => {
-          const stats = this.volumeStats ?? intensityStats(s.data);
+          const stats = sliceIntensity(this.volumeStats, s);
           return resample(toByteRange(s.data, stats.low, stats.high), s.height, s.width, gs[i].resizedHeight, gs[i].resizedWidth);
         });
         const means = images.map((img) => img.reduce((a, v) => a + v, 0) / Math.max(1, img.length));

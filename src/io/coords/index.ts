@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CryosamError } from '../../errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import { requireInputFile } from '../files.js';
+import { tomogramName } from '../tomogram-name.js';
 import { formatCopick, parseCopick } from './copick.js';
 import { formatCsv, formatTardis, parseCsv } from './csv.js';
 import { type CoordFormat, detectFormat, formatFromExtension, isImodModel } from './formats.js';
@@ -18,21 +19,11 @@ export type { CoordFrame } from './frame.js';
 export { type CoordFormat, COORD_FORMATS, cliFormat, detectFormat } from './formats.js';
 export { checkPicksInside } from './inside.js';
 
-/**
- * Tomogram names as files spell them: "TS_01", "TS_01.tomostar", "tomograms/TS_01.mrc" and
- * "TS_01.mrc:mrc" all name the same tomogram.
- */
-function tomogramKey(name: string): string {
-  let base = name.replace(/:mrc$/i, '').split(/[\\/]/).pop() ?? '';
-  while (/\.(tomostar|mrc|rec|st|mrcs|map|star)$/i.test(base)) base = base.replace(/\.[^.]+$/, '');
-  return base;
-}
-
-/** Keeps the picks of one tomogram; files without tomogram names are taken to hold only one. */
+/** Keeps the picks of one tomogram (names compared by tomogramName); files without tomogram names are taken to hold only one. */
 function onlyTomogram(picks: Pick[], tomoName: string, file?: string): Pick[] {
   if (!picks.some((p) => p.tomoName !== undefined)) return picks;
-  const key = tomogramKey(tomoName);
-  const kept = picks.filter((p) => p.tomoName !== undefined && tomogramKey(p.tomoName) === key);
+  const key = tomogramName(tomoName);
+  const kept = picks.filter((p) => p.tomoName !== undefined && tomogramName(p.tomoName) === key);
   if (kept.length === 0) {
     const names = [...new Set(picks.map((p) => p.tomoName).filter((n) => n !== undefined))];
     throw new CryosamError(`no picks for tomogram "${tomoName}"; the file has ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}`, file);

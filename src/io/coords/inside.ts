@@ -1,21 +1,17 @@
 import { CryosamError } from '../../errors.js';
-import type { Shape3 } from '../../volume/volume.js';
+import { isInsideVolume, type Shape3 } from '../../volume/volume.js';
 import type { Pick } from './pick.js';
 
 /** How many offending picks an error message lists. */
 const LISTED = 5;
 
-/**
- * Throws unless every pick lies in the tomogram: voxel centres are at integers, so a position
- * rounds to a voxel index in 0..n−1 when it lies in [−0.5, n − 0.5).
- */
+/** Throws unless every pick lies in the tomogram (isInsideVolume: [−0.5, n − 0.5) on each axis). */
 export function checkPicksInside(picks: readonly Pick[], shape: Shape3, file: string): void {
   const [nz, ny, nx] = shape;
-  const inRange = (v: number, n: number) => v >= -0.5 && v < n - 0.5;
   const outside: string[] = [];
   let count = 0;
   picks.forEach((p, i) => {
-    if (inRange(p.x, nx) && inRange(p.y, ny) && inRange(p.z, nz)) return;
+    if (isInsideVolume(p, shape)) return;
     count++;
     if (outside.length < LISTED) outside.push(`#${i + 1} (x ${p.x}, y ${p.y}, z ${p.z})`);
   });

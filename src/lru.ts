@@ -1,5 +1,7 @@
 /**
- * A least-recently-used map bounded by total bytes, for slices kept for quick re-display.
+ * A least-recently-used map bounded by total bytes (the viewer's slices, the pipeline's slice
+ * embeddings). `get` counts as a use; `set` evicts the least recently used entries until the total
+ * fits, but always keeps the entry just set, however large.
  */
 export class ByteLru<V> {
   private readonly entries = new Map<string, { value: V; bytes: number }>();

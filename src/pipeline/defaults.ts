@@ -1,0 +1,79 @@
+/**
+ * The one table of the pipeline's defaults, with why each is what it is. The CLI's help text and
+ * the library's option documentation read their defaults from here. What was measured before a
+ * default was chosen (and the rules that lost) is in docs/defaults.md.
+ */
+import type { Axis } from '../volume/volume.js';
+
+export const DEFAULTS = {
+  /** Cross-plane self-prompting (src/pipeline/self-prompting.ts). */
+  segment: {
+    /** Propagation axes: all three planes (the paper); ['z'] is the released CryoSAM code. */
+    axes: ['z', 'y', 'x'] as readonly Axis[],
+    /** A walk stops when the IoU of adjacent slice masks drops below this (the paper's τ). */
+    iouThreshold: 0.5,
+    /** A walk stops when the segmenter's predicted mask score drops below this. */
+    scoreThreshold: 0.2,
+    /** A walk stops when a slice mask grows past this multiple of the prompt plane's mask area. */
+    maxAreaFactor: 2,
+  },
+  /** Reference and picking (src/pipeline/reference.ts, matching.ts, segment-proposals.ts, template-cut.ts). */
+  pick: {
+    /**
+     * Proposals segmented: 'auto' segments them best first until AUTO_STOP_AFTER_REJECTS in a row
+     * are rejected (at most autoTopKLimit), then the template cut chooses how many to keep; a number
+     * segments that many and keeps all that pass the volume rule (the paper's K is 512).
+     */
+    topK: 'auto' as number | 'auto',
+    /**
+     * 'auto' never segments more than the paper's reference K: the cut matched the particle count on
+     * small simulated volumes, but kept 1839 of 12229 peaks on a 200×512×512 volume with 400 particles.
+     */
+    autoTopKLimit: 512,
+    /** With topK 'auto', segmenting stops after this many proposals in a row were rejected. */
+    autoStopAfterRejects: 48,
+    /**
+     * Segmented proposals whose volume lies outside this range × the prompted particles' mean volume
+     * are not the same kind of particle: 0.5–2 drops fragments and smaller proteins without losing
+     * targets on the easy, medium and realistic presets (narrower ranges lost targets whenever the
+     * prompt's own mask was off in size).
+     */
+    volumeRange: [0.5, 2] as readonly [number, number],
+    /** Matching mode: the paper's coarse-to-fine pyramid; 'naive' scores every voxel (an ablation). */
+    matching: 'hierarchical' as 'hierarchical' | 'naive',
+    /** Downsampling ratios of the matching pyramid, coarse to fine (the paper's 1/16, 1/8, 1/4). */
+    pyramid: [16, 8, 4] as readonly number[],
+    /** Positions below this cosine similarity are dropped at every level (the paper). */
+    similarityThreshold: 0.5,
+    /** The query: the masked average of the features over all prompted particles (the paper). */
+    query: 'mean' as 'mean' | 'per-prompt' | 'centre',
+    /** Encode every s-th slice along each axis: the finest matching level is 4 voxels. */
+    featureSliceStep: 4,
+    /** Smallest NMS radius in voxels, whatever the prompted masks' size. */
+    minNmsRadius: 2,
+    /** The tilt range whose missing wedge the template cut leaves out: read off the power spectrum. */
+    tiltRange: 'auto' as const,
+  },
+  /**
+   * The template cut's self-template alignment (src/pipeline/self-template.ts). The 30° grid and the
+   * sphere of 2 equivalent radii were compared on realistic, medium and crowded seeds 1–5 (a 20°
+   * grid ranked no better; 1.0–2.25 radii: 2 generalised best). Rounds and averaged fraction were
+   * compared with the wedge left out, by the F1 of the final cut on the proposals of realistic and
+   * medium seeds 1–3 and crowded 1–2, 5 random single prompts each (mean, worst): 4 rounds of 20%
+   * realistic 0.919 (0.905), medium 0.999 (0.980), crowded 0.886 (0.864); 5 rounds the same within
+   * 0.001; 10% lost on every preset (realistic 0.913); 30% gained 0.001–0.004 on realistic and
+   * crowded but lost medium's worst prompt (0.926), where ribosomes are only a quarter of the
+   * proposals; averaging more than the targets' share of the proposals pulls look-alikes into the
+   * reference.
+   */
+  selfTemplate: {
+    /** Angular step of the exhaustive rotation search, in degrees; refinements halve it three times. */
+    rotationStepDeg: 30,
+    /** Radius of the comparison sphere, in equivalent-sphere radii of the prompted particles. */
+    maskRadiusFactor: 2,
+    /** Scoring rounds; each round after the first scores against the average of the previous round's best. */
+    rounds: 4,
+    /** Fraction of the found particles (best first) averaged into the reference with the prompts. */
+    averageFraction: 0.2,
+  },
+} as const;

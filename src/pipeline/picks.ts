@@ -1,0 +1,23 @@
+/** Stage 6 of a pick: instances become picks at their density centres, with the scores that ranked them. */
+import type { VoxelSize } from '../volume/volume.js';
+import type { Instance, ParticlePick, VoxelPoint } from './types.js';
+
+/**
+ * @param correlation template correlations (after the template cut): then a pick's score is its
+ *   correlation, so a threshold on the written score tightens that cut; without, its similarity.
+ */
+export function toPicks(instances: readonly Instance[], centreOf: (inst: Instance) => VoxelPoint, correlation: ReadonlyMap<Instance, number> | undefined, voxelSize: VoxelSize): ParticlePick[] {
+  const voxelNm3 = (voxelSize.x * voxelSize.y * voxelSize.z) / 1000;
+  return instances.map((inst) => {
+    const templateCorrelation = correlation?.get(inst);
+    return {
+      ...centreOf(inst),
+      score: templateCorrelation ?? inst.similarity,
+      similarity: inst.similarity,
+      ...(templateCorrelation === undefined ? {} : { templateCorrelation }),
+      instanceId: inst.id,
+      voxels: inst.voxels,
+      volumeNm3: inst.voxels * voxelNm3,
+    };
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * Stage 4 of a pick (the paper's step 1 applied to the matches): proposals segmented best first by
+ * cross-plane self-prompting. A proposal inside, or within the NMS radius of, a particle already
+ * found is that particle again and is skipped; a segmented proposal whose volume is unlike the
+ * reference particle's (fragments, smaller proteins) is rejected.
+ */
+import type { ProgressCallback } from '../progress.js';
+import type { Shape3 } from '../volume/volume.js';
+import type { EmbeddingStore } from './embedding-store.js';
+import { maskContains, withoutOverlaps } from './instance.js';
+import type { Peak } from './nms.js';
+import { segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
+import type { Instance, VoxelPoint } from './types.js';
+
+export interface SegmentProposalsInput {
+  store: EmbeddingStore;
+  shape: Shape3;
+  /** Matching peaks, best first. */
+  proposals: readonly Peak[];
+  /** Particles found before (the prompts): never segmented again, and they keep shared voxels. */
+  taken: readonly Instance[];
+  /** Voxels: a proposal this close to a found particle's centroid is that particle. */
+  nmsRadius: number;
+  /** A segmented proposal is kept when its voxel count lies in [min, max]. */
+  volumeVoxels: readonly [number, number];
+  segment: ResolvedSegmentOptions;
+  /** Segmenting stops after this many rejections in a row (Infinity: every proposal is tried). */
+  stopAfterRejects: number;
+  onProgress: ProgressCallback;
+}
+
+export interface SegmentProposalsResult {
+  /** Accepted proposals in the order found, numbered after `taken`. */
+  found: Instance[];
+  /** Segmented proposals rejected: no particle found there, or a volume out of range. */
+  rejected: { empty: number; volume: number };
+}
+
+function distance(a: VoxelPoint, b: VoxelPoint): number {
+  return Math.hypot(a.x - b.x, a.y - b.y, a.z - b.z);
+}
+
+export async function segmentProposals(input: SegmentProposalsInput): Promise<SegmentProposalsResult> {
+  const { store, shape, proposals, nmsRadius, segment, onProgress } = input;
+  const [minVoxels, maxVoxels] = input.volumeVoxels;
+  const instances: Instance[] = [...input.taken];
+  const rejected = { empty: 0, volume: 0 };
+  let rejectsInARow = 0;
+  for (const [i, peak] of proposals.entries()) {
+    if (i % 8 === 0) onProgress({ stage: 'segmenting', done: i, total: proposals.length });
+    if (rejectsInARow >= input.stopAfterRejects) break;
+    if (instances.some((inst) => maskContains(inst, peak) || distance(inst.centroid, peak) < nmsRadius)) continue;
+    const segmented = await segmentFromPrompt(store, shape, peak, segment);
+    const mask = segmented && withoutOverlaps(segmented, instances);
+    const verdict = !mask || mask.voxels === 0 ? 'empty' : mask.voxels < minVoxels || mask.voxels > maxVoxels ? 'volume' : undefined;
+    if (verdict || !mask) {
+      rejected[verdict ?? 'empty']++;
+      rejectsInARow++;
+      continue;
+    }
+    rejectsInARow = 0;
+    instances.push({ ...mask, id: instances.length + 1, prompted: false, similarity: peak.score });
+  }
+  onProgress({ stage: 'segmenting', done: proposals.length, total: proposals.length });
+  return { found: instances.slice(input.taken.length), rejected };
+}

@@ -1,0 +1,113 @@
+/**
+ * Stage 5 of a pick (added by cryosam to the paper's method): how many of the segmented proposals
+ * are the prompted particle, without an oracle count. Feature similarity ranks same-size look-alikes
+ * (mitoribosome, TRiC, 26S proteasome) among the targets; each particle's aligned *density* tells
+ * them apart. Every particle is aligned to a self-template averaged from the prompts and the best
+ * matches (src/pipeline/self-template.ts, missing wedge left out), and the correlations (Fisher z)
+ * are cut at their Otsu threshold. One particle segmented twice (density centres within an
+ * equivalent radius) is kept once, with its better-correlating mask. Prompted particles are never cut.
+ * How the rule was chosen, and the rules measured against it: docs/defaults.md.
+ */
+import type { ProgressCallback } from '../progress.js';
+import type { TransferFunction } from '../volume/fourier.js';
+import type { Volume } from '../volume/volume.js';
+import { repeatedParticles } from './particle.js';
+import { alignToSelfTemplate, type SelfTemplateResult } from './self-template.js';
+import type { Instance, VoxelPoint } from './types.js';
+
+/** With fewer found particles than this, Otsu's split is unreliable: all are kept. */
+export const MIN_CUT_INSTANCES = 16;
+/**
+ * Two Otsu classes of template correlations whose means (Fisher z) are this close are one
+ * population, all matches (e.g. a tomogram of one kind of particle): every instance is kept. On
+ * the presets' mixtures of targets and look-alikes the lower class's mean was 0.28–0.65 of the
+ * upper's (medium, crowded and realistic seeds 1–3, one prompt, 5 draws each).
+ */
+const SAME_POPULATION_RATIO = 0.8;
+
+/** Fisher's z = atanh(r) of a correlation: spreads correlations near ±1, where the best matches crowd. */
+export function fisherZ(r: number): number {
+  return Math.atanh(Math.max(-0.999999, Math.min(0.999999, r)));
+}
+
+/** Otsu threshold over the exact sorted values (no histogram: the lists are short). */
+export function otsuThreshold(sorted: readonly number[]): number {
+  const n = sorted.length;
+  const asc = [...sorted].sort((a, b) => a - b);
+  const total = asc.reduce((s, v) => s + v, 0);
+  let best = -1, thr = asc[0];
+  let sumLow = 0;
+  for (let i = 0; i < n - 1; i++) {
+    sumLow += asc[i];
+    if (asc[i] === asc[i + 1]) continue;
+    const w0 = (i + 1) / n, w1 = 1 - w0;
+    const m0 = sumLow / (i + 1), m1 = (total - sumLow) / (n - i - 1);
+    const between = w0 * w1 * (m0 - m1) ** 2;
+    if (between > best) {
+      best = between;
+      thr = (asc[i] + asc[i + 1]) / 2;
+    }
+  }
+  return thr;
+}
+
+/** How many of the scores (Fisher z of template correlations, descending) to keep. */
+export function cutCount(sorted: readonly number[]): number {
+  if (sorted.length < Math.max(3, MIN_CUT_INSTANCES)) return sorted.length;
+  const threshold = otsuThreshold(sorted);
+  let k = 0;
+  while (k < sorted.length && sorted[k] >= threshold) k++;
+  const mean = (xs: readonly number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+  const upper = mean(sorted.slice(0, k)), lower = mean(sorted.slice(k));
+  return upper > 0 && lower >= SAME_POPULATION_RATIO * upper ? sorted.length : k;
+}
+
+export interface TemplateCutInput {
+  tomogram: Volume;
+  /** The prompted particles that have a mask: they seed the self-template and are never cut. */
+  prompted: readonly Instance[];
+  /** The segmented proposals that passed the volume rule, in the order found. */
+  found: readonly Instance[];
+  /** A particle's density centre (src/pipeline/particle.ts), where it is compared. */
+  centreOf: (inst: Instance) => VoxelPoint;
+  /** Equivalent-sphere radius of the reference particle, in voxels. */
+  equivalentRadius: number;
+  /** The Fourier components the tomogram measured; undefined: all. */
+  measured: TransferFunction | undefined;
+  onProgress: ProgressCallback;
+}
+
+export interface TemplateCutResult {
+  /** The found particles kept, in the order found. */
+  kept: Instance[];
+  /** Template correlation (−1..1) of every compared particle, prompts included. */
+  correlation: Map<Instance, number>;
+  /** Found particles dropped: a particle found twice, or below the cut. */
+  rejected: { duplicate: number; cut: number };
+  /** The self-template after the last round (absent when nothing was compared). */
+  average?: SelfTemplateResult['average'];
+}
+
+export function templateCut(input: TemplateCutInput): TemplateCutResult {
+  const { prompted, centreOf, equivalentRadius } = input;
+  // Best similarity first: the order the self-template rounds rank candidates from.
+  const found = [...input.found].sort((a, b) => b.similarity - a.similarity);
+  const correlation = new Map<Instance, number>();
+  let average: SelfTemplateResult['average'];
+  if (found.length > 0) {
+    const aligned = alignToSelfTemplate(
+      { tomogram: input.tomogram, prompts: prompted.map(centreOf), candidates: found.map(centreOf), equivalentRadius, measured: input.measured },
+      {},
+      input.onProgress,
+    );
+    prompted.forEach((inst, i) => correlation.set(inst, aligned.promptScores[i]));
+    found.forEach((inst, i) => correlation.set(inst, aligned.candidateScores[i]));
+    average = aligned.average;
+  }
+  const order = found.map((inst) => ({ inst, z: fisherZ(correlation.get(inst) ?? -1) })).sort((a, b) => b.z - a.z);
+  const duplicates = repeatedParticles(order.map((o) => o.inst), centreOf, equivalentRadius, prompted.map(centreOf));
+  const unique = order.filter((o) => !duplicates.has(o.inst));
+  const cut = new Set(unique.slice(cutCount(unique.map((o) => o.z))).map((o) => o.inst));
+  const kept = input.found.filter((inst) => !cut.has(inst) && !duplicates.has(inst));
+  return { kept, correlation, rejected: { duplicate: duplicates.size, cut: cut.size }, ...(average ? { average } : {}) };
+}
