@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FeatureVolume } from '../../src/pipeline/feature-volume.js';
+import { equivalentRadius } from '../../src/pipeline/instance.js';
+import { buildReference, REFERENCE_VERSION, segmentedPrompts } from '../../src/pipeline/reference.js';
+import { resolveSegmentOptions } from '../../src/pipeline/self-prompting.js';
+import { segmentPrompts } from '../../src/pipeline/segment-prompts.js';
+import { easyStage, SHAPE } from './stages.js';
+
+test('a reference holds unit queries, the prompts\' mean size and contrast, its engines and its source', async () => {
+  const { particles, store, tomogram, features } = easyStage();
+  const prompts = [particles[0], particles[1]];
+  const prompted = await segmentPrompts({ store, shape: SHAPE, prompts, segment: resolveSegmentOptions(), onProgress: () => {} });
+  const { volume: fv } = await FeatureVolume.build(tomogram, features, 2, undefined, 'ref', () => {});
+  const engines = { segmenter: { name: 'toy-seg', params: {} }, features: features.identity() };
+  const ref = buildReference({ tomogram, tomogramSha256: 'abc', engines, prompts, prompted, features: fv, featureSliceStep: 2, queryMode: 'per-prompt' });
+  assert.equal(ref.version, REFERENCE_VERSION);
+  assert.deepEqual(ref.engines, engines);
+  assert.equal(ref.voxelSizeA, 10);
+  assert.equal(ref.source.tomogramSha256, 'abc');
+  assert.deepEqual(ref.source.prompts, prompts.map(({ x, y, z }) => ({ x, y, z })));
+  const segmented = segmentedPrompts(ref);
+  assert.equal(segmented.length, 2);
+  assert.equal(ref.query.vectors.length, 2, 'per-prompt: one query per segmented prompt');
+  for (const q of ref.query.vectors) assert.ok(Math.abs(Math.hypot(...q) - 1) < 1e-5, 'unit query');
+  const mean = (segmented[0].voxels + segmented[1].voxels) / 2;
+  assert.equal(ref.particle.meanVoxels, mean);
+  assert.equal(ref.particle.equivalentRadius, equivalentRadius(mean));
+  assert.equal(ref.particle.polarity, -1, 'dark particles');
+  assert.equal(ref.average, undefined, 'no self-template before a pick');
+});
