@@ -18,7 +18,6 @@ import type { Axis, Shape3, Volume } from '../volume/volume.js';
 import { cacheKey, type DiskCache } from './cache.js';
 import { CryosamError } from '../errors.js';
 
-export const DEFAULT_FEATURE_SLICE_STEP = 4;
 /** Slices per extractor call: lets ONNX engines batch without holding many slices at once. */
 const ENCODE_BATCH = 4;
 

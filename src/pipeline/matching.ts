@@ -10,9 +10,6 @@ import type { FeatureVolume } from './feature-volume.js';
 import { cellSpan, levelGrid, nonMaximumSuppression, type LevelGrid, type Peak } from './nms.js';
 import type { VoxelPoint } from './types.js';
 
-export const DEFAULT_PYRAMID = [16, 8, 4];
-export const DEFAULT_SIMILARITY_THRESHOLD = 0.5;
-
 export interface MatchOptions {
   mode: 'hierarchical' | 'naive';
   pyramid: number[];

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { readPicks } from '../../src/io/coords/index.js';
+import { scorePicks } from '../../src/eval/score.js';
 import { readMrc, writeMrc } from '../../src/io/mrc/index.js';
 import { runCli } from '../helpers/cli.js';
 import { scatter, synthetic } from '../pipeline/synthetic.js';
@@ -83,7 +84,7 @@ test('pick records the missing wedge it left out: given, estimated or none; bad 
   assert.equal(given.code, 0, given.stderr);
   const report = JSON.parse(await fs.readFile(`${out}.report.json`, 'utf8'));
   assert.deepEqual(report.options.tiltRange, { axis: 'x', minDeg: -50, maxDeg: 55 });
-  assert.deepEqual(report.options.missingWedge, { axis: 'x', minDeg: -50, maxDeg: 55, source: 'given' });
+  assert.deepEqual(report.options.missingWedge, { axis: 'x', beam: 'z', minDeg: -50, maxDeg: 55, source: 'given' });
   // The synthetic tomogram has no wedge: auto finds none, and says so.
   const auto = await runCli(['pick', tomo, '--at', `${p.x},${p.y},${p.z}`, '-o', out, '-q'], { env: env() });
   assert.equal(auto.code, 0, auto.stderr);
@@ -96,4 +97,52 @@ test('pick records the missing wedge it left out: given, estimated or none; bad 
     assert.match(r.stderr, /tilt/, r.stderr);
   }
   await assert.rejects(fs.stat(path.join(dir, 'never.star')));
+});
+
+// The fixture above is too small to give proposals beyond the prompt, so matching, proposal
+// segmentation and the template cut do nothing there. The simulator's easy preset (96³: 8 ribosomes
+// among 8 smaller proteins, a few seconds to pick) exercises them, and has a ground truth to meet.
+test('pick on a simulated tomogram: matching proposes beyond the prompt, the ribosomes are found, the small proteins are not', async (t) => {
+  const sim = await fs.mkdtemp(path.join(os.tmpdir(), 'cryosam-cli-pick-sim-'));
+  t.after(() => fs.rm(sim, { recursive: true, force: true }));
+  const simulated = await runCli(['simulate', sim, '--preset', 'easy', '--seed', '2', '--quiet']);
+  assert.equal(simulated.code, 0, simulated.stderr);
+  const manifest = JSON.parse(await fs.readFile(path.join(sim, 'simulation.json'), 'utf8')) as {
+    voxelSizeA: number;
+    classes: { id: string; role: string; radiusVoxels: number }[];
+    files: { tomogram: string; picksByClass: Record<string, string> };
+  };
+  const target = manifest.classes.find((c) => c.role === 'target');
+  assert.ok(target, 'the easy preset has a target class');
+  const truth = await readPicks(path.join(sim, manifest.files.picksByClass[target.id]), { voxelSize: manifest.voxelSizeA });
+  assert.ok(truth.length >= 5, `${truth.length} target particles`);
+  const prompt = { x: Math.round(truth[0].x), y: Math.round(truth[0].y), z: Math.round(truth[0].z) };
+
+  const out = path.join(sim, 'picks.star');
+  const r = await runCli(['pick', path.join(sim, manifest.files.tomogram), '--at', `${prompt.x},${prompt.y},${prompt.z}`, '-o', out, '--no-cache', '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  const picks = await readPicks(out, { voxelSize: manifest.voxelSizeA });
+  const score = scorePicks(picks, truth, target.radiusVoxels);
+  const summary = `${picks.length} picks, TP ${score.tp} FP ${score.fp} FN ${score.fn} within ${target.radiusVoxels.toFixed(1)} voxels`;
+  assert.ok(score.recall >= 0.8, `recall ${score.recall.toFixed(3)}: ${summary}`);
+  assert.ok(score.precision >= 0.8, `precision ${score.precision.toFixed(3)}: ${summary}`);
+  assert.ok(picks.some((q) => Math.hypot(q.x - prompt.x, q.y - prompt.y, q.z - prompt.z) < 3), 'the prompted particle is picked');
+
+  // The run report shows the stages after the prompt's own segmentation ran and had work to do.
+  const report = JSON.parse(await fs.readFile(`${out}.report.json`, 'utf8'));
+  assert.equal(report.command, 'pick');
+  assert.equal(report.prompts.length, 1);
+  assert.equal(report.picks, picks.length);
+  assert.ok(report.proposals > report.prompts.length, `${report.proposals} proposals from ${report.prompts.length} prompt`);
+  assert.ok(report.proposals >= truth.length - 1, `${report.proposals} proposals for ${truth.length - 1} unprompted ribosomes`);
+  const stages = (report.stages as { name: string; seconds: number }[]).map((s) => s.name);
+  for (const stage of [/match/, /proposal/, /cut/]) {
+    assert.ok(stages.some((name) => stage.test(name)), `no stage like ${stage} in ${stages.join(', ')}`);
+  }
+  for (const s of report.stages as { name: string; seconds: number }[]) assert.ok(s.seconds >= 0, `${s.name}: ${s.seconds} s`);
+  const rejected = Object.entries(report.rejected as Record<string, number>);
+  assert.ok(rejected.length > 0, 'rejected proposals are counted by reason');
+  for (const [reason, n] of rejected) assert.ok(Number.isInteger(n) && n >= 0, `rejected ${reason}: ${n}`);
+  // The checks after proposal segmentation had something to reject.
+  assert.ok(rejected.reduce((sum, [, n]) => sum + n, 0) > 0, `no proposal rejected: ${JSON.stringify(report.rejected)}`);
 });
