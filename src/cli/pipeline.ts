@@ -9,7 +9,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { CryosamError } from '../errors.js';
 import { readPicks, writePicks, cliFormat, checkPicksInside } from '../io/coords/index.js';
 import { formatFromExtension, OUTPUT_FORMAT_HELP } from '../io/coords/formats.js';
-import { checkOutputs, requireInputFile } from '../io/files.js';
+import { checkOutputFolder, checkOutputs, requireInputFile } from '../io/files.js';
+import { AVERAGE_FILE, loadReference, REFERENCE_FILE, saveReference } from '../pipeline/reference-file.js';
+import type { Reference } from '../pipeline/reference.js';
+import { rescaleVolume } from '../volume/resample.js';
 import { describeEngineNames, parseEngineName } from '../engines/registry.js';
 import { readMrc, requireVoxelSize, writeMrc } from '../io/mrc/index.js';
 import { cacheDir, modelsDir } from '../paths.js';
@@ -109,10 +112,10 @@ function segmentOptions(o: CommonOptions): SegmentOptions {
  * Checks, before any work, every file a command will write (its run report included) against the
  * rules of src/io/files.ts: writable, not a folder, never one of the inputs.
  */
-async function checkCommandFiles(tomoFile: string, o: CommonOptions, outputs: (string | undefined)[]): Promise<void> {
+async function checkCommandFiles(tomoFile: string, o: CommonOptions, outputs: (string | undefined)[], otherInputs: string[] = []): Promise<void> {
   await requireInputFile(tomoFile);
   if (o.prompts) await requireInputFile(o.prompts);
-  await checkOutputs(outputs, [tomoFile, o.prompts]);
+  await checkOutputs(outputs, [tomoFile, o.prompts, ...otherInputs]);
   if (o.cache && o.cacheDir) {
     const st = await fs.stat(o.cacheDir).catch(() => undefined);
     if (st && !st.isDirectory()) throw new CryosamError('--cache-dir names a file, not a folder; give a folder (it is created if missing) or --no-cache', o.cacheDir);
@@ -183,6 +186,42 @@ function wedgeText(w: MissingWedgeReport): string {
   return `left out the missing wedge of a tilt series about ${w.axis} from ${Math.round(w.minDeg)}° to ${Math.round(w.maxDeg)}° (beam along ${w.beam ?? 'z'}; ${w.source})`;
 }
 
+/** Largest voxel-size ratio between a tomogram and a reference that rescaling honours (features and sizes are per voxel). */
+const MAX_RESCALE = 2;
+
+/** The tomogram at the reference's voxel size: itself when they agree within 2%, else rescaled (ratio up to 2). */
+function toReferenceSampling(tomo: Volume, referenceA: number, file: string, o: { mask?: string; labels?: string }): Volume {
+  const own = meanVoxelSize(tomo.voxelSize);
+  const ratio = own / referenceA;
+  if (Math.abs(ratio - 1) <= 0.02) return tomo;
+  if (ratio > MAX_RESCALE || ratio < 1 / MAX_RESCALE) {
+    throw new CryosamError(`voxel size ${own} Å differs from the reference's ${referenceA} Å by more than ${MAX_RESCALE}×; make a reference at a closer voxel size`, file);
+  }
+  if (o.mask || o.labels) throw new CryosamError(`masks are written on the tomogram's grid; with a reference at another voxel size (${referenceA} Å, tomogram ${own} Å) write picks only, or rescale the tomogram first`, file);
+  return rescaleVolume(tomo, referenceA);
+}
+
+/** A position on the rescaled grid back on the tomogram's own (rescaleVolume: output k sits at input (k + 0.5)·s − 0.5). */
+function toOriginalSampling(p: VoxelPoint, original: Volume, rescaled: Volume): VoxelPoint {
+  const back = (v: number, a: 'x' | 'y' | 'z') => (v + 0.5) * (rescaled.voxelSize[a] / original.voxelSize[a]) - 0.5;
+  return { x: back(p.x, 'x'), y: back(p.y, 'y'), z: back(p.z, 'z') };
+}
+
+/** --save-reference: a folder (created if missing), never the --reference folder being read. */
+async function checkReferenceFolder(dir: string, readFrom: string | undefined): Promise<void> {
+  await checkOutputFolder(dir);
+  if (readFrom && path.resolve(dir) === path.resolve(readFrom)) throw new CryosamError('is the --reference folder being read; save the refined reference elsewhere', dir);
+  const inside = await fs.readdir(dir).catch(() => [] as string[]);
+  const foreign = inside.filter((f) => f !== REFERENCE_FILE && f !== AVERAGE_FILE && !f.startsWith('.'));
+  if (foreign.length) throw new CryosamError(`holds other files (${foreign.slice(0, 3).join(', ')}); give an empty or new folder, or one holding a reference`, dir);
+}
+
+async function writeAverage(file: string, reference: Reference): Promise<void> {
+  const avg = reference.average;
+  if (!avg) throw new CryosamError('no self-template average: the template cut compared no particle (--top-k auto makes one when proposals are found)', file);
+  await writeMrc(file, { data: avg.data, shape: [avg.size, avg.size, avg.size], voxelSize: { x: avg.voxelSizeA, y: avg.voxelSizeA, z: avg.voxelSizeA } }, { label: 'cryosam self-template average' });
+}
+
 export function registerSegment(program: Command): void {
   addCommonOptions(
     program
@@ -247,17 +286,26 @@ export function registerPick(program: Command): void {
     .option('--nms-radius <r>', `NMS radius in voxels (default: the prompted particles' equivalent-sphere radius, at least ${DEFAULTS.pick.minNmsRadius})`, parseNumber('expected a positive number', (v) => v > 0))
     .option('--tilt-range <range>', 'tilt range of the tilt series, whose missing wedge the template cut\'s density comparison leaves out: auto (default: read off the tomogram\'s power spectrum; the run report says what was found), none, or MIN,MAX in degrees (e.g. -60,60)', parseTiltRange)
     .addOption(new Option('--tilt-axis <axis>', 'axis the specimen was tilted about, for --tilt-range MIN,MAX; the beam is along z (default y)').choices(['y', 'x']))
+    .option('--reference <dir>', 'pick with a saved reference folder (from --save-reference) instead of prompts: no click in this tomogram. Same engine needed; another voxel size is rescaled to the reference\'s (ratio 0.5–2)')
+    .option('--save-reference <dir>', 'write the reference this pick used, refined by its template cut, into a folder: reference.json and average.mrc (the self-template: an average of the prompts and the best matches)')
+    .option('--average <file.mrc>', 'also write the self-template average of this pick (MRC, its voxel size in the header)')
     .action(async (tomoFile: string, o: CommonOptions & {
+      reference?: string; saveReference?: string; average?: string;
       output: string; format?: string; mask?: string; topK?: number | 'auto'; volumeRange?: [number, number];
       matching?: 'hierarchical' | 'naive'; similarityThreshold?: number; query?: QueryMode; featureStep?: number; nmsRadius?: number;
       tiltRange?: [number, number] | 'auto' | 'none'; tiltAxis?: 'y' | 'x';
     }) => {
-      await checkCommandFiles(tomoFile, o, [o.output, o.mask, o.labels, `${o.output}.report.json`]);
+      const referenceFiles = o.reference ? [path.join(o.reference, REFERENCE_FILE), path.join(o.reference, AVERAGE_FILE)] : [];
+      await checkCommandFiles(tomoFile, o, [o.output, o.mask, o.labels, o.average, `${o.output}.report.json`], referenceFiles);
+      if (o.saveReference) await checkReferenceFolder(o.saveReference, o.reference);
       const format = o.format === undefined ? formatFromExtension(o.output) : cliFormat(o.format);
       if (o.tiltAxis && !Array.isArray(o.tiltRange)) throw new CryosamError('--tilt-axis needs --tilt-range MIN,MAX');
+      if (o.reference && (o.at?.length || o.prompts)) throw new CryosamError('give prompts (--at, --prompts) or --reference, not both');
+      const saved = o.reference ? await loadReference(o.reference) : undefined;
       const t0 = performance.now();
-      const tomo = await loadTomogram(tomoFile, o.voxelSize, true);
-      const prompts = await promptsOf(o, tomo, tomoFile);
+      const original = await loadTomogram(tomoFile, o.voxelSize, true);
+      const prompts = saved ? [] : await promptsOf(o, original, tomoFile);
+      const tomo = saved ? toReferenceSampling(original, saved.voxelSizeA, tomoFile, o) : original;
       const progress = createCliProgress(o.quiet);
       const sam = await openCryoSam(tomo, o, progress.onProgress);
       try {
@@ -267,11 +315,15 @@ export function registerPick(program: Command): void {
           tiltRange: Array.isArray(o.tiltRange) ? { axis: o.tiltAxis ?? 'y', minDeg: o.tiltRange[0], maxDeg: o.tiltRange[1] } : o.tiltRange,
           segment: segmentOptions(o),
         };
-        const result = await sam.pick(prompts, options);
+        const result = await sam.pick(saved ?? prompts, options);
         progress.stop();
         cacheNote(o, result.report.cacheHits);
-        await writePicks(o.output, result.picks, { voxelSize: meanVoxelSize(tomo.voxelSize), shape: tomo.shape }, { format, tomoName: tomogramName(tomoFile) });
+        const picks = tomo === original ? result.picks : result.picks.map((p) => ({ ...p, ...toOriginalSampling(p, original, tomo) }));
+        await writePicks(o.output, picks, { voxelSize: meanVoxelSize(original.voxelSize), shape: original.shape }, { format, tomoName: tomogramName(tomoFile) });
         await writeInstanceOutputs(tomo, result.instances, o.mask, o.labels);
+        const reference = { ...result.reference, source: { ...result.reference.source, tomogram: result.reference.source.tomogram ?? path.resolve(tomoFile) } };
+        if (o.saveReference) await saveReference(o.saveReference, reference);
+        if (o.average) await writeAverage(o.average, reference);
         await writeRunReport(`${o.output}.report.json`, {
           command: 'pick',
           tomogram: tomoFile,
@@ -280,12 +332,22 @@ export function registerPick(program: Command): void {
           outputs: { picks: o.output, format, mask: o.mask ?? null, labels: o.labels ?? null },
           engines: sam.engineIdentities(),
           prompts,
+          reference: {
+            from: o.reference ? path.resolve(o.reference) : 'the prompts',
+            sourceTomogram: reference.source.tomogram ?? null,
+            sourcePrompts: reference.source.prompts.length,
+            voxelSizeA: reference.voxelSizeA,
+            rescaledFromA: tomo === original ? null : meanVoxelSize(original.voxelSize),
+            saved: o.saveReference ? path.resolve(o.saveReference) : null,
+            average: o.average ?? null,
+          },
           seconds: (performance.now() - t0) / 1000,
           ...result.report,
           peakRssMiBAtEnd: Math.round(peakRssMiB()),
         });
         const { topK, missingWedge } = result.report.options;
-        doneNote(o, `wrote ${result.picks.length} picks to ${o.output} (${prompts.length} prompted); run report ${o.output}.report.json`);
+        doneNote(o, `wrote ${result.picks.length} picks to ${o.output} (${o.reference ? `reference ${o.reference}` : `${prompts.length} prompted`}); run report ${o.output}.report.json`);
+        if (o.saveReference) doneNote(o, `saved the reference in ${o.saveReference}${reference.average ? ` (self-template average: ${path.join(o.saveReference, AVERAGE_FILE)})` : ' (no self-template: the template cut compared no particle)'}`);
         if (topK === 'auto') doneNote(o, `the template cut ${wedgeText(missingWedge)}`);
       } finally {
         progress.stop();

@@ -16,7 +16,7 @@ import { noProgress, type ProgressCallback } from '../progress.js';
 import { estimateTiltRange, measuredRegion, type EstimatedTiltRange } from '../volume/missing-wedge.js';
 import { normalizeRobust } from '../volume/normalize.js';
 import { intensityStats } from '../volume/stats.js';
-import { isInsideVolume, type Axis, type Shape3, type Volume } from '../volume/volume.js';
+import { isInsideVolume, meanVoxelSize, type Axis, type Shape3, type Volume } from '../volume/volume.js';
 import { cacheKey, DEFAULT_CACHE_LIMIT_BYTES, DiskCache, identityKey, tomogramHash } from './cache.js';
 import { DEFAULTS } from './defaults.js';
 import { EmbeddingStore } from './embedding-store.js';
@@ -26,7 +26,7 @@ import { matchFeatures } from './matching.js';
 import { resolvePickOptions } from './options.js';
 import { centreGeometry, densityCentre } from './particle.js';
 import { toPicks } from './picks.js';
-import { buildReference, REFERENCE_VERSION, segmentedPrompts, type Reference } from './reference.js';
+import { buildReference, REFERENCE_VERSION, type Reference } from './reference.js';
 import { pickReport } from './report.js';
 import { segmentPrompts } from './segment-prompts.js';
 import { segmentProposals } from './segment-proposals.js';
@@ -56,6 +56,9 @@ function checkPromptInside(p: VoxelPoint, shape: Shape3, what = 'prompt'): void 
   const [nz, ny, nx] = shape;
   throw new CryosamError(`${what} at x=${p.x}, y=${p.y}, z=${p.z} lies outside the tomogram (x 0..${nx - 1}, y 0..${ny - 1}, z 0..${nz - 1})`);
 }
+
+/** Voxel sizes within this relative difference count as the same (features and particle size in voxels carry over). */
+const VOXEL_SIZE_TOLERANCE = 0.02;
 
 export class CryoSam {
   private readonly store: EmbeddingStore;
@@ -143,7 +146,9 @@ export class CryoSam {
     const { options, segment } = resolvePickOptions(opts);
     const timer = new StageTimer();
     const before = this.counters();
-    const reference = 'version' in prompts ? this.checkReference(prompts) : await this.reference(prompts, { ...options, segment: opts.segment }, timer);
+    const reference = 'version' in prompts ? this.checkReference(prompts, options.topK) : await this.reference(prompts, { ...options, segment: opts.segment }, timer);
+    // The prompted particles take part when they are in this tomogram; elsewhere the saved self-template stands in.
+    const here = reference.source.tomogramSha256 === this.contentHash ? reference.prompted : [];
     const features = await this.featureVolume(reference.featureSliceStep);
     const { equivalentRadius, meanVoxels } = reference.particle;
     const nmsRadius = options.nmsRadius ?? Math.max(DEFAULTS.pick.minNmsRadius, equivalentRadius);
@@ -153,7 +158,7 @@ export class CryoSam {
     const proposals = match.peaks.slice(0, Math.min(options.topK === 'auto' ? DEFAULTS.pick.autoTopKLimit : options.topK, match.peaks.length));
     const segmented = await timer.time('segment proposals', () =>
       segmentProposals({
-        store: this.store, shape: this.shape, proposals, taken: reference.prompted, nmsRadius, segment, onProgress: this.onProgress,
+        store: this.store, shape: this.shape, proposals, taken: here, nmsRadius, segment, onProgress: this.onProgress,
         volumeVoxels: [options.volumeRange[0] * meanVoxels, options.volumeRange[1] * meanVoxels],
         stopAfterRejects: auto ? DEFAULTS.pick.autoStopAfterRejects : Infinity,
       }),
@@ -161,9 +166,12 @@ export class CryoSam {
     const centreOf = this.densityCentres(reference);
     const wedge = auto ? this.missingWedge(options.tiltRange) : 'none';
     const cut = !auto ? undefined : await timer.time('verify and cut', () =>
-      templateCut({ tomogram: this.tomogram, prompted: segmentedPrompts(reference), found: segmented.found, centreOf, equivalentRadius, measured: wedge === 'none' ? undefined : measuredRegion(wedge), onProgress: this.onProgress }),
+      templateCut({
+        tomogram: this.tomogram, prompted: here.filter((inst) => inst.voxels > 0), found: segmented.found, centreOf, equivalentRadius,
+        measured: wedge === 'none' ? undefined : measuredRegion(wedge), template: here.length ? undefined : reference.average, onProgress: this.onProgress,
+      }),
     );
-    const instances = [...reference.prompted, ...(cut?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
+    const instances = [...here, ...(cut?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
     const picks = toPicks(instances, centreOf, cut?.correlation, this.tomogram.voxelSize);
     const refined: Reference = cut?.average ? { ...reference, average: { ...cut.average, voxelSizeA: cut.average.stride * reference.voxelSizeA, missingWedge: wedge } } : reference;
     const report = pickReport({
@@ -192,13 +200,24 @@ export class CryoSam {
     return segment;
   }
 
-  /** A reference can be picked with here when it was made in this tomogram, with these engines. */
-  private checkReference(reference: Reference): Reference {
+  /**
+   * A reference can be picked with here when it was made with these engines, at this voxel size, and
+   * (for the template cut in another tomogram) carries its self-template.
+   */
+  private checkReference(reference: Reference, topK: number | 'auto'): Reference {
     if (reference.version !== REFERENCE_VERSION) throw new CryosamError(`reference version ${reference.version} is not ${REFERENCE_VERSION}`);
-    if (JSON.stringify(reference.engines) !== JSON.stringify(this.engineIdentities())) {
-      throw new CryosamError(`the reference was made with other engines (${reference.engines.segmenter.name}+${reference.engines.features.name})`);
+    const ours = this.engineIdentities();
+    if (identityKey(reference.engines.segmenter) !== identityKey(ours.segmenter) || identityKey(reference.engines.features) !== identityKey(ours.features)) {
+      throw new CryosamError(`the reference was made with other engines (${reference.engines.segmenter.name}+${reference.engines.features.name}; this run uses ${ours.segmenter.name}+${ours.features.name})`);
     }
-    if (reference.source.tomogramSha256 !== this.contentHash) throw new CryosamError('the reference was made in another tomogram; pick with prompts in this one');
+    const ratio = meanVoxelSize(this.tomogram.voxelSize) / reference.voxelSizeA;
+    if (!(Math.abs(ratio - 1) <= VOXEL_SIZE_TOLERANCE)) {
+      throw new CryosamError(`the reference was made at ${reference.voxelSizeA} Å per voxel and this tomogram is at ${meanVoxelSize(this.tomogram.voxelSize)} Å: rescale the tomogram to the reference's voxel size first`);
+    }
+    const here = reference.source.tomogramSha256 === this.contentHash && reference.prompted.length > 0;
+    if (!here && topK === 'auto' && !reference.average) {
+      throw new CryosamError('the reference has no self-template average (a pick makes it), which the automatic count needs in another tomogram; give --top-k N');
+    }
     return reference;
   }
 

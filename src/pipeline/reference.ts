@@ -35,16 +35,16 @@ export interface Reference {
     /** −1: darker than the surroundings (protein in most reconstructions), +1: brighter. */
     polarity: -1 | 1;
   };
-  /** Where the prompts were given: the tomogram's content (sha256 of its normalised voxels) and the prompts, in voxels. */
-  source: { tomogramSha256: string; prompts: VoxelPoint[] };
+  /** Where the prompts were given: the tomogram (its file, when known, and the sha256 of its normalised voxels) and the prompts, in voxels. */
+  source: { tomogram?: string; tomogramSha256: string; prompts: VoxelPoint[] };
   /** The prompted particles' instances in the source tomogram (one per prompt; an empty mask where none was found). */
   prompted: Instance[];
   /**
    * The self-template after a pick's template cut: the average of the prompts and the best matches
-   * in a common frame, a cube of `size` samples `voxelSizeA` apart (z, y, x), and the missing wedge
-   * the particles were compared under. Absent until a pick has made it.
+   * in a common frame, a cube of `size` samples (z, y, x) every `stride` voxels (`voxelSizeA` Å
+   * apart), and the missing wedge the particles were compared under. Absent until a pick has made it.
    */
-  average?: { data: Float32Array; size: number; voxelSizeA: number; missingWedge: MissingWedgeReport };
+  average?: { data: Float32Array; size: number; stride: number; voxelSizeA: number; missingWedge: MissingWedgeReport };
 }
 
 /** The prompted instances that have a mask: what the reference's features, size and contrast come from. */

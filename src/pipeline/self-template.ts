@@ -31,6 +31,7 @@ import type { Volume } from '../volume/volume.js';
 import { fastFftSize } from '../volume/fft.js';
 import { fftFrequency, rfft3d, type TransferFunction } from '../volume/fourier.js';
 import { sampleTrilinear } from '../volume/interpolate.js';
+import { CryosamError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
 import { IDENTITY, multiply, neighbourTurns, rotationGrid, transpose, type Matrix3 } from './rotations.js';
 import type { VoxelPoint } from './types.js';
@@ -322,6 +323,11 @@ class ParticleSet {
     return new ReferenceSpectrum(this.masked(sum), this.half, this.n, coverage);
   }
 
+  /** A reference from a box sampled elsewhere (its wedge unknown: every component counts as measured). */
+  referenceFromBox(box: Float32Array): ReferenceSpectrum {
+    return new ReferenceSpectrum(this.masked(box), this.half, this.n, undefined);
+  }
+
   /** The plain average of the members' boxes, each turned into the reference frame (z, y, x samples). */
   average(members: readonly number[], rotations: readonly Matrix3[]): Float32Array {
     const side = 2 * this.half + 1;
@@ -407,6 +413,12 @@ export interface SelfTemplateInput {
   equivalentRadius: number;
   /** The Fourier components the tomogram measured (1) and its missing wedge (0); default: all measured. */
   measured?: TransferFunction;
+  /**
+   * A self-template brought from elsewhere (a saved Reference's average, SelfTemplateResult.average):
+   * the first round compares against it instead of the first prompt. Its box must be the one this
+   * equivalent radius gives (the same particle size in voxels).
+   */
+  template?: { data: Float32Array; size: number; stride: number };
 }
 
 /** The final round's alignment of every particle to the self-template. */
@@ -437,8 +449,12 @@ export function alignToSelfTemplate(input: SelfTemplateInput, options: SelfTempl
     rotations,
     ...(average ? { average } : {}),
   });
-  if (count === 0 || prompts < 1) return split(new Float64Array(count), centres.map(() => IDENTITY));
+  if (count === 0 || (prompts < 1 && !input.template)) return split(new Float64Array(count), centres.map(() => IDENTITY));
   const set = new ParticleSet(input.tomogram, centres, input.equivalentRadius, opts, input.measured);
+  const { template } = input;
+  if (template && (template.size !== set.box.size || template.stride !== set.box.stride)) {
+    throw new CryosamError(`the self-template is a ${template.size}³ box every ${template.stride} voxels; particles of this size need ${set.box.size}³ every ${set.box.stride}`);
+  }
   const total = opts.rounds * count;
   const progress = (round: number) => (i: number) => {
     if (i % 16 === 0) onProgress({ stage: 'verifying', done: round * count + i, total });
@@ -448,7 +464,7 @@ export function alignToSelfTemplate(input: SelfTemplateInput, options: SelfTempl
     const best = ranked(prompts, count, (i) => a.scores[i]);
     return [...Array.from({ length: prompts }, (_, i) => i), ...best.slice(0, Math.ceil(opts.averageFraction * best.length))];
   };
-  let alignment = set.align(set.reference([0]), progress(0));
+  let alignment = set.align(template ? set.referenceFromBox(template.data) : set.reference([0]), progress(0));
   for (let round = 1; round < opts.rounds; round++) {
     alignment = set.align(set.reference(membersOf(alignment), alignment), progress(round));
   }

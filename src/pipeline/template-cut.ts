@@ -12,7 +12,7 @@ import type { ProgressCallback } from '../progress.js';
 import type { TransferFunction } from '../volume/fourier.js';
 import type { Volume } from '../volume/volume.js';
 import { repeatedParticles } from './particle.js';
-import { alignToSelfTemplate, type SelfTemplateResult } from './self-template.js';
+import { alignToSelfTemplate, type SelfTemplateInput, type SelfTemplateResult } from './self-template.js';
 import type { Instance, VoxelPoint } from './types.js';
 
 /** With fewer found particles than this, Otsu's split is unreliable: all are kept. */
@@ -74,6 +74,8 @@ export interface TemplateCutInput {
   equivalentRadius: number;
   /** The Fourier components the tomogram measured; undefined: all. */
   measured: TransferFunction | undefined;
+  /** A self-template from a saved reference: needed when no prompted particle is in this tomogram. */
+  template?: SelfTemplateInput['template'];
   onProgress: ProgressCallback;
 }
 
@@ -96,7 +98,7 @@ export function templateCut(input: TemplateCutInput): TemplateCutResult {
   let average: SelfTemplateResult['average'];
   if (found.length > 0) {
     const aligned = alignToSelfTemplate(
-      { tomogram: input.tomogram, prompts: prompted.map(centreOf), candidates: found.map(centreOf), equivalentRadius, measured: input.measured },
+      { tomogram: input.tomogram, prompts: prompted.map(centreOf), candidates: found.map(centreOf), equivalentRadius, measured: input.measured, template: input.template },
       {},
       input.onProgress,
     );

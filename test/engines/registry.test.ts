@@ -86,7 +86,9 @@ describe('engine registry', () => {
     await assert.rejects(createEngines({ engine: 'sam-vit-b+xfeat', modelsDir }), (err: unknown) => {
       assert.ok(err instanceof CryosamError);
       assert.match(err.message, /cryosam models pull/);
-      assert.ok(err.message.includes(path.join(modelsDir, 'sam-vit-b')));
+      assert.match(err.message, /'sam-vit-b' is neither a built-in engine/);
+      assert.ok(err.message.includes(modelsDir), 'names the models folder');
+      assert.match(err.message, /installed: .*tiny-sam/, 'lists the installed models');
       return true;
     });
     await assert.rejects(createEngines({ engine: 'tiny-sam+classical', modelsDir, device: 'cuda' }), /device 'cuda'/);
