@@ -9,6 +9,7 @@ import { registerSimulate } from './simulate.js';
 import { registerEval } from './eval.js';
 import { registerDemo } from './demo.js';
 import { registerView } from './view.js';
+import { registerBatch } from './batch.js';
 import { restoreTerminal } from './progress.js';
 
 const program = new Command();
@@ -23,6 +24,7 @@ program
 registerInfo(program);
 registerSegment(program);
 registerPick(program);
+registerBatch(program);
 registerSimulate(program);
 registerEval(program);
 registerDemo(program);
