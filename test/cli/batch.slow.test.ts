@@ -1,0 +1,121 @@
+/**
+ * A dataset from one click, through the CLI as a user runs it: a reference saved from a pick in one
+ * simulated tomogram picks three others (`cryosam batch`), reruns skip what is done, a killed run
+ * resumes, a broken tomogram is recorded while the rest go on, and the same batch runs as a Slurm
+ * array with a dependent merge on a real one-node cluster (.ci/slurm-up.sh).
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { scorePicks } from '../../src/eval/score.js';
+import { readPicks } from '../../src/io/coords/index.js';
+import { parseStar } from '../../src/io/coords/star.js';
+import { runCli } from '../helpers/cli.js';
+import { ensureSlurm, waitForJobs } from '../helpers/slurm.js';
+
+let dir: string;
+const SEEDS = [3, 4, 5];
+
+async function truthOf(sim: string) {
+  return readPicks(path.join(sim, 'picks_4v7r.csv'), { voxelSize: 10 });
+}
+
+before(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cryosam-batch-'));
+  for (const seed of [2, ...SEEDS]) {
+    const r = await runCli(['simulate', path.join(dir, `sim${seed}`), '--preset', 'easy', '--seed', String(seed), '-q']);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const t = (await truthOf(path.join(dir, 'sim2')))[0];
+  const at = [t.x, t.y, t.z].map(Math.round).join(',');
+  const r = await runCli(['pick', path.join(dir, 'sim2', 'tomogram.mrc'), '--at', at, '-o', path.join(dir, 'ref-pick.star'), '--save-reference', path.join(dir, 'ribosome.ref'), '--no-cache']);
+  assert.equal(r.code, 0, r.stderr);
+  await fs.mkdir(path.join(dir, 'data'));
+  for (const seed of SEEDS) {
+    await fs.mkdir(path.join(dir, 'data', `TS_0${seed}`));
+    await fs.copyFile(path.join(dir, `sim${seed}`, 'tomogram.mrc'), path.join(dir, 'data', `TS_0${seed}`, 'tomogram.mrc'));
+  }
+});
+after(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const env = () => ({ CRYOSAM_CACHE: path.join(dir, 'cache') });
+
+test('batch: every tomogram picked with the saved reference as well as from a click in it; a rerun does nothing', async () => {
+  const out = path.join(dir, 'out');
+  const args = ['batch', path.join(dir, 'data', '*', 'tomogram.mrc'), '--reference', path.join(dir, 'ribosome.ref'), '--out', out, '--jobs', '2'];
+  const r = await runCli(args, { env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.tomograms.map((t: { name: string; status: string }) => [t.name, t.status]), SEEDS.map((s) => [`TS_0${s}_tomogram`, 'done']));
+  let total = 0;
+  for (const seed of SEEDS) {
+    const picks = await readPicks(path.join(out, `TS_0${seed}_tomogram.star`), { voxelSize: 10 });
+    const truth = await truthOf(path.join(dir, `sim${seed}`));
+    const score = scorePicks(picks, truth, 8);
+    assert.ok(score.f1 >= 0.85, `seed ${seed}: F1 ${score.f1.toFixed(3)} with the reference from seed 2`);
+    total += picks.length;
+  }
+  const star = parseStar(await fs.readFile(path.join(out, 'particles.star'), 'utf8'), 'particles.star');
+  const table = star.find((t) => t.columns.includes('rlnCenteredCoordinateXAngst'))!;
+  assert.deepEqual(table.columns, ['rlnTomoName', 'rlnCenteredCoordinateXAngst', 'rlnCenteredCoordinateYAngst', 'rlnCenteredCoordinateZAngst', 'rlnAutopickFigureOfMerit', 'rlnClassNumber']);
+  assert.equal(table.rows.length, total, 'every pick of every tomogram in the merged STAR');
+  const mtimes = await Promise.all(SEEDS.map((s) => fs.stat(path.join(out, `TS_0${s}_tomogram.star`)).then((st) => st.mtimeMs)));
+  const again = await runCli(args, { env: env() });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /3 already done, 0 to pick/);
+  assert.deepEqual(await Promise.all(SEEDS.map((s) => fs.stat(path.join(out, `TS_0${s}_tomogram.star`)).then((st) => st.mtimeMs))), mtimes, 'nothing rewritten');
+
+  // A run killed after one tomogram: its record and output are missing; the rerun picks it alone.
+  await fs.rm(path.join(out, '.cryosam', 'entries', 'TS_04_tomogram.json'));
+  await fs.rm(path.join(out, 'TS_04_tomogram.star'));
+  const resumed = await runCli(args, { env: env() });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /2 already done, 1 to pick/);
+  const merged = parseStar(await fs.readFile(path.join(out, 'particles.star'), 'utf8'), 'particles.star').find((t) => t.rows.length)!;
+  assert.equal(merged.rows.length, total, 'the same particles, none lost or duplicated');
+
+  // Another reference into the same folder is refused before any work.
+  const other = await runCli([...args.slice(0, -2), '--masks'], { env: env() });
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /another reference or other options/);
+});
+
+test('batch: a broken tomogram is recorded as failed and the others are picked; the exit code says so', async () => {
+  const out = path.join(dir, 'out-broken');
+  const broken = path.join(dir, 'broken.mrc');
+  await fs.writeFile(broken, (await fs.readFile(path.join(dir, 'data', 'TS_03', 'tomogram.mrc'))).subarray(0, 2048));
+  const r = await runCli(['batch', broken, path.join(dir, 'data', 'TS_03', 'tomogram.mrc'), '--reference', path.join(dir, 'ribosome.ref'), '--out', out, '-q'], { env: env() });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /1 of 2 tomograms not picked \(broken\)/);
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+  const byName = Object.fromEntries(manifest.tomograms.map((t: { name: string }) => [t.name, t]));
+  assert.equal(byName.broken.status, 'failed');
+  assert.match(byName.broken.error, /broken\.mrc/);
+  assert.equal(byName.tomogram.status, 'done');
+  assert.ok(byName.tomogram.picks > 0);
+});
+
+test('batch --slurm --submit: an array task per tomogram and a merge after them, on a real Slurm', async () => {
+  await ensureSlurm();
+  const out = path.join(dir, 'out-slurm');
+  const r = await runCli(
+    ['batch', path.join(dir, 'data', '*', 'tomogram.mrc'), '--reference', path.join(dir, 'ribosome.ref'), '--out', out, '--slurm', '--submit', '--cpus-per-task', '1', '--mem', '1G'],
+    { env: env() },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const ids = [...r.stdout.matchAll(/job (\d+)/g)].map((m) => m[1]);
+  assert.equal(ids.length, 2, r.stdout);
+  await waitForJobs(ids, 600_000);
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.tomograms.map((t: { status: string }) => t.status), ['done', 'done', 'done']);
+  const table = parseStar(await fs.readFile(path.join(out, 'particles.star'), 'utf8'), 'particles.star').find((t) => t.rows.length)!;
+  assert.equal(table.rows.length, manifest.particles);
+  assert.deepEqual(new Set(table.rows.map((row) => row[0])), new Set(SEEDS.map((s) => `TS_0${s}_tomogram`)));
+  const script = await fs.readFile(path.join(out, 'slurm', 'array.sbatch'), 'utf8');
+  assert.match(script, /#SBATCH --array=0-2/);
+  assert.match(script, /--shard "\$\{SLURM_ARRAY_TASK_ID\}\/\$\{SLURM_ARRAY_TASK_COUNT\}"/);
+});
