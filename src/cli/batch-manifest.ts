@@ -79,10 +79,10 @@ function entryFile(out: string, name: string): string {
  * two datasets picked with different references into one folder would mix their particles.
  */
 export async function claimOutFolder(out: string, run: BatchRun): Promise<void> {
-  await fs.mkdir(path.join(out, STATE_DIR, ENTRIES), { recursive: true });
   const file = path.join(out, STATE_DIR, RUN_FILE);
   const text = await fs.readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) {
+    await fs.mkdir(path.join(out, STATE_DIR, ENTRIES), { recursive: true });
     await writeFileAtomic(file, JSON.stringify(run, null, 2) + '\n');
     return;
   }
@@ -98,6 +98,7 @@ export async function claimOutFolder(out: string, run: BatchRun): Promise<void> 
       out,
     );
   }
+  await fs.mkdir(path.join(out, STATE_DIR, ENTRIES), { recursive: true });
 }
 
 export async function readEntry(out: string, name: string): Promise<BatchEntry | undefined> {

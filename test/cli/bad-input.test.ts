@@ -65,6 +65,25 @@ function imodWithBrokenMesh(vsize: number, lsize: number): Uint8Array {
   return Buffer.concat([bytes.subarray(0, end), mesh, bytes.subarray(end)]);
 }
 
+/** A valid reference.json (8-dimensional query, a 9³ average every voxel) that no pick made. */
+function referenceJson() {
+  return {
+    format: 'cryosam-reference', version: 1,
+    engines: { segmenter: { name: 'classical-segmenter', params: {} }, features: { name: 'classical-features', params: {} } },
+    voxelSizeA: 10, featureSliceStep: 4,
+    query: { mode: 'mean', vectors: [[1, 0, 0, 0, 0, 0, 0, 0]] },
+    particle: { meanVoxels: 100, equivalentRadius: 2.88, polarity: -1 },
+    source: { tomogramSha256: 'x', prompts: [{ x: 1, y: 2, z: 3 }] },
+    average: { file: 'average.mrc', size: 9, stride: 1, voxelSizeA: 10, missingWedge: 'none' },
+  };
+}
+
+async function makeReference(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, 'reference.json'), JSON.stringify(referenceJson()));
+  await writeMrc(path.join(dir, 'average.mrc'), { data: new Float32Array(729), shape: [9, 9, 9], voxelSize: { x: 10, y: 10, z: 10 } });
+}
+
 interface Case {
   name: string;
   /** Writes the case's files into `dir` and returns the command line (paths relative to `dir`). */
@@ -361,6 +380,75 @@ const CASES: Case[] = [
     },
     names: '--no-such-option',
     problem: /cryosam pick --help/,
+  },
+  {
+    name: 'a reference folder from another format version',
+    setup: async (dir) => {
+      await tomogram(path.join(dir, 'T.mrc'));
+      await fs.mkdir(path.join(dir, 'ref'));
+      await fs.writeFile(path.join(dir, 'ref', 'reference.json'), JSON.stringify({ format: 'cryosam-reference', version: 99 }));
+      return ['pick', 'T.mrc', '--reference', 'ref', '-o', 'p.star'];
+    },
+    names: 'reference.json',
+    problem: /version 99/,
+  },
+  {
+    name: 'a reference whose average.mrc is missing',
+    setup: async (dir) => {
+      await tomogram(path.join(dir, 'T.mrc'));
+      await fs.mkdir(path.join(dir, 'ref'));
+      await fs.writeFile(path.join(dir, 'ref', 'reference.json'), JSON.stringify(referenceJson()));
+      return ['batch', 'T.mrc', '--reference', 'ref', '--out', 'out'];
+    },
+    names: 'average.mrc',
+    problem: /not found/,
+  },
+  {
+    name: 'a reference whose average.mrc is damaged',
+    setup: async (dir) => {
+      await tomogram(path.join(dir, 'T.mrc'));
+      await fs.mkdir(path.join(dir, 'ref'));
+      await fs.writeFile(path.join(dir, 'ref', 'reference.json'), JSON.stringify(referenceJson()));
+      await fs.writeFile(path.join(dir, 'ref', 'average.mrc'), Buffer.alloc(600, 3));
+      return ['pick', 'T.mrc', '--reference', 'ref', '-o', 'p.star'];
+    },
+    names: 'average.mrc',
+    problem: /MRC|truncat|header/i,
+  },
+  {
+    name: 'a tomograms.star whose tomogram files are missing fails before any work',
+    setup: async (dir) => {
+      await makeReference(path.join(dir, 'ref'));
+      await fs.writeFile(
+        path.join(dir, 'tomograms.star'),
+        'data_global\nloop_\n_rlnTomoName\n_rlnTomoReconstructedTomogram\n_rlnTomoTiltSeriesPixelSize\nTS_01 rec/TS_01.mrc 10\n',
+      );
+      return ['batch', 'tomograms.star', '--reference', 'ref', '--out', 'out'];
+    },
+    names: 'tomograms.star',
+    problem: /TS_01/,
+  },
+  {
+    name: 'a copick config that does not parse',
+    setup: async (dir) => {
+      await makeReference(path.join(dir, 'ref'));
+      await fs.writeFile(path.join(dir, 'copick.json'), '{"pickable_objects": [');
+      return ['batch', 'copick.json', '--reference', 'ref', '--out', 'out'];
+    },
+    names: 'copick.json',
+    problem: /JSON/,
+  },
+  {
+    name: 'an --out folder made for another reference',
+    setup: async (dir) => {
+      await tomogram(path.join(dir, 'T.mrc'));
+      await makeReference(path.join(dir, 'ref'));
+      await fs.mkdir(path.join(dir, 'out', '.cryosam'), { recursive: true });
+      await fs.writeFile(path.join(dir, 'out', '.cryosam', 'run.json'), JSON.stringify({ runHash: 'another', reference: '/elsewhere/ref', options: {} }));
+      return ['batch', 'T.mrc', '--reference', 'ref', '--out', 'out'];
+    },
+    names: 'out',
+    problem: /another reference/,
   },
   {
     name: 'models pull offline leaves no empty model folder',
