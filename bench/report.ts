@@ -159,5 +159,30 @@ export function renderReport(r: BenchReport): string {
       'Open: server start until the first full-resolution XY slice arrived. Steps: median over consecutive slices, through HTTP.\n',
     );
   }
+  const d = r.dataset;
+  if (d) {
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    out.push(
+      '## Dataset: one click, every tomogram\n',
+      `A reference saved from one click in ${d.rows[0]?.tomogram} (preset ${d.preset}, seeds ${d.seeds.join(', ')}) picks every tomogram with \`cryosam batch\`; each tomogram is also picked from a click on its own first target particle. F1 within the target's equivalent radius.\n`,
+      table(
+        ['tomogram', 'seed', 'particles', 'F1 with the reference', 'F1 from its own click', 'peak RSS of its worker (MiB)'],
+        [
+          ...d.rows.map((row) => [row.tomogram, String(row.seed), String(row.particles), num(row.referenceF1), num(row.ownClickF1), num(row.peakRssMiB, 0)]),
+          ['mean', '', '', num(mean(d.rows.map((row) => row.referenceF1))), num(mean(d.rows.map((row) => row.ownClickF1))), ''],
+        ],
+      ),
+      table(
+        ['run', 'seconds', 'tomograms / min'],
+        [
+          ['serial (--jobs 1)', num(d.serialSeconds, 1), num((60 * d.rows.length) / d.serialSeconds, 2)],
+          [`--jobs 2 (${d.cores} cores)`, num(d.jobs2Seconds, 1), num((60 * d.rows.length) / d.jobs2Seconds, 2)],
+          ['Slurm array + merge', num(d.slurmSeconds, 1), d.slurmSeconds ? num((60 * d.rows.length) / d.slurmSeconds, 2) : '–'],
+          ['rerun of a finished batch', num(d.rerunSeconds, 2), ''],
+        ],
+      ),
+      `Slurm: ${d.slurmNote}.\n`,
+    );
+  }
   return out.join('\n') + '\n';
 }

@@ -6,12 +6,14 @@
  *
  *   npm run bench -- [--out DIR] [--quick] [--only quality|speed|memory|io|engines] [--engine NAME]
  *                    [--presets LIST] [--sim-seeds LIST] [--no-ablations] [--no-deepfinder]
+ *                    [--dataset-preset NAME] [--dataset-seeds LIST]
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import type { EngineOptions } from '../src/engines/registry.js';
+import { benchDataset, type DatasetBench } from './dataset.js';
 import { benchEngines, type EngineBenchRow } from './engines.js';
 import { benchLargePick, type LargeBench } from './large.js';
 import { machineInfo, type MachineInfo } from './machine.js';
@@ -21,7 +23,7 @@ import { fullQuality, quickQuality, runQuality, type QualityResult } from './qua
 import { renderReport } from './report.js';
 import { benchViewer, type ViewerBench } from './viewer.js';
 
-const SECTIONS = ['quality', 'speed', 'memory', 'io', 'engines', 'viewer'] as const;
+const SECTIONS = ['quality', 'speed', 'memory', 'io', 'engines', 'viewer', 'dataset'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchReport {
@@ -37,6 +39,7 @@ export interface BenchReport {
   engines?: EngineBenchRow[];
   mrcRead?: MrcReadBench;
   viewer?: ViewerBench;
+  dataset?: DatasetBench;
 }
 
 async function main(): Promise<void> {
@@ -64,8 +67,13 @@ async function main(): Promise<void> {
     })
     .option('--no-ablations', 'quality section without the ablations (features, matching, query, K, missing wedge)')
     .option('--no-deepfinder', 'quality section without the DeepFinder toy100 tomograms')
+    .option('--dataset-preset <name>', 'preset of the dataset section (default medium)', 'medium')
+    .option('--dataset-seeds <list>', 'simulation seeds of the dataset section, one tomogram each (default 11..16)', (v: string) => v.split(',').map(Number), [11, 12, 13, 14, 15, 16])
     .parse(process.argv);
-  const opts = program.opts<{ out: string; quick?: boolean; only?: Section; engine: string; presets?: string[]; simSeeds?: number[]; ablations: boolean; deepfinder: boolean }>();
+  const opts = program.opts<{
+    out: string; quick?: boolean; only?: Section; engine: string; presets?: string[]; simSeeds?: number[]; ablations: boolean; deepfinder: boolean;
+    datasetPreset: string; datasetSeeds: number[];
+  }>();
   const quick = opts.quick === true;
   const sections: Section[] = opts.only ? [opts.only] : [...SECTIONS];
   const engine: EngineOptions = { engine: opts.engine };
@@ -108,6 +116,10 @@ async function main(): Promise<void> {
   if (sections.includes('viewer')) {
     log('viewer: open and slice stepping on a large tomogram');
     report.viewer = await benchViewer(quick ? [64, 256, 256] : undefined);
+  }
+  if (sections.includes('dataset')) {
+    log('dataset: a reference from one click picks several tomograms (batch, --jobs, Slurm)');
+    report.dataset = await benchDataset(quick ? 'easy' : opts.datasetPreset, quick ? [1, 2] : opts.datasetSeeds, log);
   }
   report.seconds = (performance.now() - started) / 1000;
 
