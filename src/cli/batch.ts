@@ -26,7 +26,7 @@ import {
   claimOutFolder, describeOutput, fingerprint, readEntry, sha256File, STATE_DIR, upToDate, writeEntry, type BatchEntry, type BatchRun,
 } from './batch-manifest.js';
 import { createCliProgress } from './progress.js';
-import { slurmScripts, submitSlurm, type SlurmOptions } from './slurm.js';
+import { slurmScripts, submitSlurm } from './slurm.js';
 
 /** Output formats of the per-tomogram picks: the extension each is written with. */
 const BATCH_FORMATS: Readonly<Record<string, { format: CoordFormat; ext: string }>> = {
@@ -105,19 +105,25 @@ function runPick(args: string[]): Promise<PickOutcome> {
   });
 }
 
-function outputsOf(t: DatasetTomogram, o: BatchOptions, configPath: string | undefined): { picks: string; mask?: string } {
+/** Where a tomogram's outputs go: OUT/<name>.<ext>, and for a copick project also its Picks folder. */
+function outputsOf(t: DatasetTomogram, o: BatchOptions, configPath: string | undefined): { picks: string; mask?: string; copick?: string } {
   const { ext } = BATCH_FORMATS[o.format];
-  const picks = o.format === 'copick' && t.copick && configPath
-    ? copickPicksPath(configPath, t.copick.run, o.copickObject, o.copickUser, o.copickSession)
-    : path.join(o.out, `${t.name}.${ext}`);
-  return { picks, ...(o.masks ? { mask: path.join(o.out, `${t.name}.mask.mrc`) } : {}) };
+  const copick = o.format === 'copick' && t.copick && configPath ? copickPicksPath(configPath, t.copick.run, o.copickObject, o.copickUser, o.copickSession) : undefined;
+  return { picks: path.join(o.out, `${t.name}.${ext}`), ...(o.masks ? { mask: path.join(o.out, `${t.name}.mask.mrc`) } : {}), ...(copick ? { copick } : {}) };
+}
+
+/** The copick picks file in the project: the pick's JSON with the run, user, session and object copick files them under. */
+async function writeCopickPicks(from: string, to: string, t: DatasetTomogram, o: BatchOptions): Promise<void> {
+  const doc = JSON.parse(await fs.readFile(from, 'utf8')) as Record<string, unknown>;
+  Object.assign(doc, { pickable_object_name: o.copickObject, user_id: o.copickUser, session_id: o.copickSession, run_name: t.copick?.run ?? t.name });
+  await fs.mkdir(path.dirname(to), { recursive: true });
+  await writeFileAtomic(to, JSON.stringify(doc, null, 2) + '\n');
 }
 
 async function pickOne(t: DatasetTomogram, o: BatchOptions, run: BatchRun, configPath: string | undefined): Promise<BatchEntry> {
   const started = performance.now();
   const print = await fingerprint(t.path);
   const outputs = outputsOf(t, o, configPath);
-  if (o.format === 'copick') await fs.mkdir(path.dirname(outputs.picks), { recursive: true });
   const args = [t.path, '--reference', o.reference, '-o', outputs.picks, '--format', BATCH_FORMATS[o.format].format, '-q'];
   if (outputs.mask) args.push('--mask', outputs.mask);
   if (t.voxelSizeA) args.push('--voxel-size', String(t.voxelSizeA));
@@ -130,7 +136,8 @@ async function pickOne(t: DatasetTomogram, o: BatchOptions, run: BatchRun, confi
     return { ...base, status: 'failed', outputs: [], error: error.replace(/^cryosam: error: /, '') };
   }
   const report = JSON.parse(await fs.readFile(`${outputs.picks}.report.json`, 'utf8')) as { picks: number; peakRssMiB: number; shape: [number, number, number]; voxelSizeA: { x: number } };
-  const files = [outputs.picks, `${outputs.picks}.report.json`, ...(outputs.mask ? [outputs.mask] : [])];
+  if (outputs.copick) await writeCopickPicks(outputs.picks, outputs.copick, t, o);
+  const files = [outputs.picks, `${outputs.picks}.report.json`, ...(outputs.mask ? [outputs.mask] : []), ...(outputs.copick ? [outputs.copick] : [])];
   return {
     ...base, status: 'done', picks: report.picks, peakRssMiB: report.peakRssMiB, shape: report.shape, voxelSizeA: report.voxelSizeA.x,
     outputs: await Promise.all(files.map(describeOutput)),
@@ -270,4 +277,3 @@ export function registerBatch(program: Command): void {
     .action(async (inputs: string[], o: BatchOptions) => runBatch(inputs, o));
 }
 
-export type { SlurmOptions };

@@ -99,6 +99,28 @@ test('batch: a broken tomogram is recorded as failed and the others are picked; 
   assert.ok(byName.tomogram.picks > 0);
 });
 
+test('batch into a copick project: picks JSON under the run, user, session and object copick files them by', async () => {
+  const project = path.join(dir, 'copick');
+  for (const seed of SEEDS.slice(0, 2)) {
+    const at = path.join(project, 'ExperimentRuns', `TS_${seed}`, 'VoxelSpacing10.000');
+    await fs.mkdir(at, { recursive: true });
+    await fs.copyFile(path.join(dir, 'data', `TS_0${seed}`, 'tomogram.mrc'), path.join(at, 'wbp.mrc'));
+  }
+  const config = path.join(dir, 'copick_config.json');
+  await fs.writeFile(config, JSON.stringify({ config_type: 'filesystem', name: 'bench', version: '1.0.0', pickable_objects: [{ name: 'ribosome', is_particle: true, label: 1 }], overlay_root: `local://${project}` }));
+  const out = path.join(dir, 'out-copick');
+  const r = await runCli(['batch', config, '--reference', path.join(dir, 'ribosome.ref'), '--out', out, '--format', 'copick', '--copick-user', 'me', '--copick-object', 'ribosome', '-q'], { env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  for (const seed of SEEDS.slice(0, 2)) {
+    const file = path.join(project, 'ExperimentRuns', `TS_${seed}`, 'Picks', 'me_0_ribosome.json');
+    const doc = JSON.parse(await fs.readFile(file, 'utf8'));
+    assert.deepEqual([doc.run_name, doc.user_id, doc.session_id, doc.pickable_object_name], [`TS_${seed}`, 'me', '0', 'ribosome']);
+    const picks = await readPicks(file, { voxelSize: 10 });
+    assert.ok(scorePicks(picks, await truthOf(path.join(dir, `sim${seed}`)), 8).f1 >= 0.85);
+    assert.deepEqual(await fs.readdir(path.dirname(file)), ['me_0_ribosome.json'], 'nothing else in the project\'s Picks folder');
+  }
+});
+
 test('batch --slurm --submit: an array task per tomogram and a merge after them, on a real Slurm', async () => {
   await ensureSlurm();
   const out = path.join(dir, 'out-slurm');
