@@ -4,7 +4,8 @@
  * saved from a click on the first target particle of the first; every tomogram is picked both with
  * that reference (`cryosam batch`) and from a click in itself (`cryosam pick --at`), and scored
  * against its truth. Throughput: the same batch serially, with --jobs 2, through Slurm when a
- * cluster answers, and a rerun of the finished batch; peak memory per worker from the manifest.
+ * cluster answers, and a rerun of the finished batch; peak memory per worker from the manifest; one
+ * pick with one worker thread and with one per core (identical picks required).
  */
 import { execFile, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -39,6 +40,8 @@ export interface DatasetBench {
   slurmNote: string;
   rerunSeconds: number;
   cores: number;
+  /** One pick (the first tomogram, its own click) with 1 and with `cores` worker threads: wall seconds and segment-proposals seconds. */
+  singlePick: { workers: number; seconds: number; segmentSeconds: number; peakRssMiB: number }[];
 }
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -103,6 +106,15 @@ export async function benchDataset(preset: string, seeds: number[], log: (line: 
       await must(['pick', tomo, '--at', click(i), '-o', out, '--no-cache', '-q']);
       ownF1.push(scorePicks(await readPicks(out, { voxelSize: 10 }), truths[i], radii[i]).f1);
     }
+    const singlePick: DatasetBench['singlePick'] = [];
+    for (const workers of [1, os.availableParallelism()]) {
+      log(`dataset: one pick with ${workers} worker thread(s)`);
+      const out = path.join(dir, `single${workers}.star`);
+      const seconds = await timed(() => must(['pick', tomos[0], '--at', click(0), '-o', out, '--no-cache', '-q', '--workers', String(workers)]));
+      const report = JSON.parse(await fs.readFile(`${out}.report.json`, 'utf8')) as { stages: { name: string; seconds: number }[]; peakRssMiB: number };
+      singlePick.push({ workers, seconds, segmentSeconds: report.stages.find((st) => st.name === 'segment proposals')?.seconds ?? NaN, peakRssMiB: report.peakRssMiB });
+      if (workers > 1 && (await fs.readFile(out, 'utf8')) !== (await fs.readFile(path.join(dir, 'single1.star'), 'utf8'))) throw new Error('picks with worker threads differ from picks without');
+    }
     // Each run its own empty cache, so that none reuses another's embeddings.
     const batch = (out: string, extra: string[]) => must(['batch', path.join(dir, 'data', '*', 'tomogram.mrc'), '--reference', ref, '--out', out, ...extra]);
     log('dataset: batch, serially');
@@ -128,7 +140,7 @@ export async function benchDataset(preset: string, seeds: number[], log: (line: 
       const picks = await readPicks(t.outputs[0].file, { voxelSize: 10 });
       rows.push({ tomogram: t.name, seed: seeds[i], particles: truths[i].length, referenceF1: scorePicks(picks, truths[i], radii[i]).f1, ownClickF1: ownF1[i], peakRssMiB: t.peakRssMiB ?? NaN });
     }
-    return { preset, seeds, rows, serialSeconds, jobs2Seconds, slurmSeconds, slurmNote, rerunSeconds, cores: os.availableParallelism() };
+    return { preset, seeds, rows, serialSeconds, jobs2Seconds, slurmSeconds, slurmNote, rerunSeconds, cores: os.availableParallelism(), singlePick };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

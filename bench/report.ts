@@ -182,6 +182,11 @@ export function renderReport(r: BenchReport): string {
         ],
       ),
       `Slurm: ${d.slurmNote}.\n`,
+      table(
+        ['one pick', 'wall seconds', 'segment proposals (s)', 'peak RSS (MiB)', 'speed-up'],
+        d.singlePick.map((p) => [`${p.workers} worker thread(s)`, num(p.seconds, 1), num(p.segmentSeconds, 1), num(p.peakRssMiB, 0), num(d.singlePick[0].seconds / p.seconds, 2)]),
+      ),
+      'Picks with worker threads are checked to be byte-identical to those without.\n',
     );
   }
   return out.join('\n') + '\n';

@@ -78,6 +78,11 @@ function positiveInt(what: string) {
   };
 }
 
+/** Cores this process may use: a Slurm task's allocation, else the machine's. */
+function cores(): number {
+  return Number(process.env.SLURM_CPUS_PER_TASK) || os.availableParallelism();
+}
+
 const CLI_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
 
 /** The hash a rerun compares: reference files and every option that changes the outputs. */
@@ -129,6 +134,8 @@ async function pickOne(t: DatasetTomogram, o: BatchOptions, run: BatchRun, confi
   if (t.voxelSizeA) args.push('--voxel-size', String(t.voxelSizeA));
   if (o.engine) args.push('--engine', o.engine);
   if (o.cacheDir) args.push('--cache-dir', o.cacheDir);
+  // The cores are shared between the tomograms picked at once.
+  args.push('--workers', String(Math.max(1, Math.floor(cores() / (o.jobs ?? cores())))));
   const { code, stderr } = await runPick(args);
   const base = { name: t.name, tomogram: print, runHash: run.runHash, seconds: (performance.now() - started) / 1000, finishedAt: new Date().toISOString() };
   if (code !== 0) {
@@ -227,7 +234,7 @@ async function runBatch(inputs: string[], o: BatchOptions): Promise<void> {
     let done = 0;
     progress.onProgress({ stage: 'tomograms', done, total: todo.length });
     try {
-      await pool(todo, o.jobs ?? os.availableParallelism(), async (t) => {
+      await pool(todo, o.jobs ?? cores(), async (t) => {
         await writeEntry(o.out, await pickOne(t, o, run, configPath));
         progress.onProgress({ stage: 'tomograms', done: ++done, total: todo.length });
       });

@@ -4,6 +4,7 @@
  * a JSON run report beside them.
  */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CryosamError } from '../errors.js';
@@ -124,7 +125,8 @@ async function checkCommandFiles(tomoFile: string, o: CommonOptions, outputs: (s
 }
 
 async function loadTomogram(file: string, voxelSizeOverride: number | undefined, needAngstrom: boolean): Promise<Volume> {
-  const vol = await readMrc(file);
+  // Shared memory: the pick's worker threads read the tomogram without a copy.
+  const vol = await readMrc(file, { shared: true });
   if (needAngstrom) vol.voxelSize = requireVoxelSize(vol.voxelSize, file, voxelSizeOverride);
   else if (voxelSizeOverride !== undefined) vol.voxelSize = { x: voxelSizeOverride, y: voxelSizeOverride, z: voxelSizeOverride };
   return vol;
@@ -152,8 +154,9 @@ async function promptsOf(o: CommonOptions, tomo: Volume, tomoFile: string): Prom
   return o.at;
 }
 
-async function openCryoSam(tomo: Volume, o: CommonOptions, onProgress: ReturnType<typeof createCliProgress>['onProgress']): Promise<CryoSam> {
+async function openCryoSam(tomo: Volume, o: CommonOptions, onProgress: ReturnType<typeof createCliProgress>['onProgress'], workers?: number): Promise<CryoSam> {
   return CryoSam.create(tomo, {
+    ...(workers ? { workers } : {}),
     engine: { engine: o.engine, modelsDir: o.modelsDir, device: o.device, threads: o.threads },
     cacheDir: o.cache ? (o.cacheDir ?? cacheDir()) : false,
     // The CLI read the tomogram for CryoSam alone: no second copy of it.
@@ -286,11 +289,12 @@ export function registerPick(program: Command): void {
     .option('--nms-radius <r>', `NMS radius in voxels (default: the prompted particles' equivalent-sphere radius, at least ${DEFAULTS.pick.minNmsRadius})`, parseNumber('expected a positive number', (v) => v > 0))
     .option('--tilt-range <range>', 'tilt range of the tilt series, whose missing wedge the template cut\'s density comparison leaves out: auto (default: read off the tomogram\'s power spectrum; the run report says what was found), none, or MIN,MAX in degrees (e.g. -60,60)', parseTiltRange)
     .addOption(new Option('--tilt-axis <axis>', 'axis the specimen was tilted about, for --tilt-range MIN,MAX; the beam is along z (default y)').choices(['y', 'x']))
+    .option('--workers <n>', `worker threads that segment proposals (default: the machine's cores, here ${os.availableParallelism()}; 1: none)`, parseNumber('expected a whole number ≥ 1', (v) => Number.isInteger(v) && v >= 1))
     .option('--reference <dir>', 'pick with a saved reference folder (from --save-reference) instead of prompts: no click in this tomogram. Same engine needed; another voxel size is rescaled to the reference\'s (ratio 0.5–2)')
     .option('--save-reference <dir>', 'write the reference this pick used, refined by its template cut, into a folder: reference.json and average.mrc (the self-template: an average of the prompts and the best matches)')
     .option('--average <file.mrc>', 'also write the self-template average of this pick (MRC, its voxel size in the header)')
     .action(async (tomoFile: string, o: CommonOptions & {
-      reference?: string; saveReference?: string; average?: string;
+      reference?: string; saveReference?: string; average?: string; workers?: number;
       output: string; format?: string; mask?: string; topK?: number | 'auto'; volumeRange?: [number, number];
       matching?: 'hierarchical' | 'naive'; similarityThreshold?: number; query?: QueryMode; featureStep?: number; nmsRadius?: number;
       tiltRange?: [number, number] | 'auto' | 'none'; tiltAxis?: 'y' | 'x';
@@ -307,7 +311,7 @@ export function registerPick(program: Command): void {
       const prompts = saved ? [] : await promptsOf(o, original, tomoFile);
       const tomo = saved ? toReferenceSampling(original, saved.voxelSizeA, tomoFile, o) : original;
       const progress = createCliProgress(o.quiet);
-      const sam = await openCryoSam(tomo, o, progress.onProgress);
+      const sam = await openCryoSam(tomo, o, progress.onProgress, o.workers);
       try {
         const options: PickOptions = {
           topK: o.topK, matching: o.matching, similarityThreshold: o.similarityThreshold, query: o.query,

@@ -70,6 +70,11 @@ export interface PromptableSegmenter {
   /** Serialises an embedding for the on-disk cache, and reads it back (same engine identity). */
   serializeEmbedding(embedding: SliceEmbedding): Uint8Array;
   deserializeEmbedding(bytes: Uint8Array): SliceEmbedding;
+  /**
+   * Optional: the exact size of a serialised embedding of a height × width slice, when it follows
+   * from the slice alone; then the threads of a pick share one arena of embeddings.
+   */
+  embeddingBytes?(height: number, width: number): number;
   /** Optional: scale every slice with these tomogram-wide statistics instead of per-slice ones. */
   setVolumeStats?(stats: IntensityStats | undefined): void;
   /** Releases native memory (ONNX sessions). */

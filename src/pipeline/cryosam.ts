@@ -8,6 +8,7 @@
  *
  * Slice embeddings and feature grids are computed lazily, once per tomogram, and cached on disk.
  */
+import os from 'node:os';
 import type { EngineOptions } from '../engines/registry.js';
 import type { FeatureExtractor, PromptableSegmenter } from '../engines/types.js';
 import { CryosamError } from '../errors.js';
@@ -15,7 +16,7 @@ import { cacheDir as defaultCacheDir } from '../paths.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { estimateTiltRange, measuredRegion, type EstimatedTiltRange } from '../volume/missing-wedge.js';
 import { normalizeRobust } from '../volume/normalize.js';
-import { intensityStats } from '../volume/stats.js';
+import { intensityStats, type IntensityStats } from '../volume/stats.js';
 import { isInsideVolume, meanVoxelSize, type Axis, type Shape3, type Volume } from '../volume/volume.js';
 import { cacheKey, DEFAULT_CACHE_LIMIT_BYTES, DiskCache, identityKey, tomogramHash } from './cache.js';
 import { DEFAULTS } from './defaults.js';
@@ -33,6 +34,8 @@ import { segmentProposals } from './segment-proposals.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import { StageTimer } from './stage-timer.js';
 import { templateCut } from './template-cut.js';
+import { SharedEmbeddings } from './shared-embeddings.js';
+import { SegmentWorkers } from './worker-pool.js';
 import type { Instance, MissingWedgeReport, PickOptions, PickResult, ReferenceOptions, ResolvedPickOptions, SegmentOptions, VoxelPoint } from './types.js';
 
 export interface CryoSamOptions {
@@ -47,7 +50,20 @@ export interface CryoSamOptions {
    * saves one copy of a large tomogram, and changes the caller's array. Default false.
    */
   normalizeInPlace?: boolean;
+  /**
+   * Worker threads that segment proposals (default: the machine's cores; 1: none). They need
+   * engines made from `engine` options and share the tomogram's memory: pass a tomogram held in a
+   * SharedArrayBuffer (readMrc's `shared` option) with normalizeInPlace, or it is copied once.
+   */
+  workers?: number;
   onProgress?: ProgressCallback;
+}
+
+/** The array's values in a SharedArrayBuffer, for worker threads. */
+function sharedCopy(data: Float32Array): Float32Array {
+  const shared = new Float32Array(new SharedArrayBuffer(data.byteLength));
+  shared.set(data);
+  return shared;
 }
 
 /** Throws unless p lies inside the tomogram (src/volume/volume.ts isInsideVolume). */
@@ -59,6 +75,14 @@ function checkPromptInside(p: VoxelPoint, shape: Shape3, what = 'prompt'): void 
 
 /** Voxel sizes within this relative difference count as the same (features and particle size in voxels carry over). */
 const VOXEL_SIZE_TOLERANCE = 0.02;
+
+interface ParallelSettings {
+  workers: number;
+  engine: EngineOptions;
+  volumeStats: IntensityStats | undefined;
+  cacheDir: string | undefined;
+  cacheLimitBytes: number;
+}
 
 export class CryoSam {
   private readonly store: EmbeddingStore;
@@ -77,8 +101,14 @@ export class CryoSam {
     /** sha256 of the normalised voxel data. */
     readonly contentHash: string,
     private readonly onProgress: ProgressCallback,
+    /** How proposals are segmented on worker threads; undefined: on this thread. */
+    private readonly parallel: ParallelSettings | undefined,
   ) {
-    this.store = new EmbeddingStore(tomogram, segmenter, cache, cacheKey(contentHash, identityKey(segmenter.identity())));
+    this.store = new EmbeddingStore(tomogram, segmenter, cache, this.embeddingKey());
+  }
+
+  private embeddingKey(): string {
+    return cacheKey(this.contentHash, identityKey(this.segmenter.identity()));
   }
 
   static async create(tomogram: Volume, opts: CryoSamOptions = {}): Promise<CryoSam> {
@@ -87,7 +117,11 @@ export class CryoSam {
     if (nz < 1 || ny < 1 || nx < 1 || tomogram.data.length !== nz * ny * nx) {
       throw new CryosamError(`tomogram shape ${nz}×${ny}×${nx} does not match its ${tomogram.data.length} voxels`);
     }
-    const normalised = normalizeRobust(tomogram, {}, opts.normalizeInPlace === true);
+    const workers = opts.engines ? 1 : Math.max(1, Math.floor(opts.workers ?? os.availableParallelism()));
+    // Worker threads read the tomogram from shared memory: normalise into a shared buffer.
+    const own = opts.normalizeInPlace === true ? tomogram : { ...tomogram, data: workers > 1 ? sharedCopy(tomogram.data) : tomogram.data.slice() };
+    let normalised = normalizeRobust(own, {}, true);
+    if (workers > 1 && !(normalised.data.buffer instanceof SharedArrayBuffer)) normalised = { ...normalised, data: sharedCopy(normalised.data) };
     const hash = tomogramHash(normalised.data);
     let segmenter: PromptableSegmenter, features: FeatureExtractor, dispose: (() => Promise<void>) | undefined;
     if (opts.engines) {
@@ -99,15 +133,16 @@ export class CryoSam {
       ({ segmenter, features } = engines);
       dispose = () => engines.dispose();
     }
-    if (segmenter.setVolumeStats || features.setVolumeStats) {
-      // One intensity scaling for every slice, as the CryoSAM reference normalises DINOv2 input by
-      // the tomogram's mean/std: a particle keeps its grey level on every slice it crosses.
-      const stats = intensityStats(normalised.data);
-      segmenter.setVolumeStats?.(stats);
-      features.setVolumeStats?.(stats);
-    }
-    const cache = opts.cacheDir === false ? undefined : new DiskCache(opts.cacheDir ?? defaultCacheDir(), opts.cacheLimitBytes ?? DEFAULT_CACHE_LIMIT_BYTES);
-    return new CryoSam(normalised, segmenter, features, dispose, cache, hash, opts.onProgress ?? noProgress);
+    // One intensity scaling for every slice, as the CryoSAM reference normalises DINOv2 input by
+    // the tomogram's mean/std: a particle keeps its grey level on every slice it crosses.
+    const volumeStats = segmenter.setVolumeStats || features.setVolumeStats ? intensityStats(normalised.data) : undefined;
+    segmenter.setVolumeStats?.(volumeStats);
+    features.setVolumeStats?.(volumeStats);
+    const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? defaultCacheDir());
+    const cacheLimitBytes = opts.cacheLimitBytes ?? DEFAULT_CACHE_LIMIT_BYTES;
+    const cache = cacheDir === undefined ? undefined : new DiskCache(cacheDir, cacheLimitBytes);
+    const parallel = workers > 1 ? { workers, engine: opts.engine ?? {}, volumeStats, cacheDir, cacheLimitBytes } : undefined;
+    return new CryoSam(normalised, segmenter, features, dispose, cache, hash, opts.onProgress ?? noProgress, parallel);
   }
 
   get shape(): Shape3 {
@@ -157,11 +192,14 @@ export class CryoSam {
     const auto = options.topK === 'auto';
     const proposals = match.peaks.slice(0, Math.min(options.topK === 'auto' ? DEFAULTS.pick.autoTopKLimit : options.topK, match.peaks.length));
     const segmented = await timer.time('segment proposals', () =>
-      segmentProposals({
-        store: this.store, shape: this.shape, proposals, taken: here, nmsRadius, segment, onProgress: this.onProgress,
-        volumeVoxels: [options.volumeRange[0] * meanVoxels, options.volumeRange[1] * meanVoxels],
-        stopAfterRejects: auto ? DEFAULTS.pick.autoStopAfterRejects : Infinity,
-      }),
+      this.withWorkers(segment, proposals.length, (workers) =>
+        segmentProposals({
+          store: this.store, shape: this.shape, proposals, taken: here, nmsRadius, segment, onProgress: this.onProgress,
+          volumeVoxels: [options.volumeRange[0] * meanVoxels, options.volumeRange[1] * meanVoxels],
+          stopAfterRejects: auto ? DEFAULTS.pick.autoStopAfterRejects : Infinity,
+          ...(workers ? { segmentPeak: (peak) => workers.segment(peak), lookahead: 2 * this.parallel!.workers } : {}),
+        }),
+      ),
     );
     const centreOf = this.densityCentres(reference);
     const wedge = auto ? this.missingWedge(options.tiltRange) : 'none';
@@ -186,6 +224,30 @@ export class CryoSam {
   tiltRange(): EstimatedTiltRange | undefined {
     if (this.estimatedTiltRange === undefined) this.estimatedTiltRange = estimateTiltRange(this.tomogram) ?? null;
     return this.estimatedTiltRange ?? undefined;
+  }
+
+  /** Slices embedded by worker threads so far. */
+  private workerEmbeddings = 0;
+  /** The workers' shared slice embeddings (null: the engine's embeddings cannot be shared). */
+  private sharedEmbeddings: SharedEmbeddings | null | undefined;
+
+  /** Runs `work` with segmenting workers when this CryoSam has them and there is enough to share. */
+  private async withWorkers<T>(segment: ResolvedSegmentOptions, proposals: number, work: (workers: SegmentWorkers | undefined) => Promise<T>): Promise<T> {
+    const p = this.parallel;
+    if (!p || proposals < 2) return work(undefined);
+    // Made once per CryoSam: later picks find every slice the first one embedded.
+    this.sharedEmbeddings ??= SharedEmbeddings.create(this.shape, this.segmenter) ?? null;
+    const workers = await SegmentWorkers.start(Math.min(p.workers, proposals), {
+      tomogram: { buffer: this.tomogram.data.buffer as SharedArrayBuffer, shape: this.shape, voxelSize: this.tomogram.voxelSize },
+      engine: p.engine, volumeStats: p.volumeStats, segment, cacheDir: p.cacheDir, cacheLimitBytes: p.cacheLimitBytes, keyPrefix: this.embeddingKey(),
+      sharedEmbeddings: this.sharedEmbeddings?.layout,
+    });
+    try {
+      return await work(workers);
+    } finally {
+      this.workerEmbeddings += workers.embedded;
+      await workers.close();
+    }
   }
 
   async dispose(): Promise<void> {
@@ -241,7 +303,7 @@ export class CryoSam {
   }
 
   private counters() {
-    return { encoderPasses: { ...this.featureCounters.encoderPasses }, featureCacheHits: this.featureCounters.cacheHits, embedded: this.store.stats.embedded, embeddingCacheHits: this.store.stats.cacheHits };
+    return { encoderPasses: { ...this.featureCounters.encoderPasses }, featureCacheHits: this.featureCounters.cacheHits, embedded: this.store.stats.embedded + this.workerEmbeddings, embeddingCacheHits: this.store.stats.cacheHits };
   }
 
   /** The feature volume at a slice step: built (or read from the cache) once per CryoSam. */

@@ -7,6 +7,7 @@ import type { PromptableSegmenter, SegmentRequest, SegmentResult, SliceEmbedding
 import { extractSlice, sliceShape } from '../volume/slice.js';
 import type { Axis, Volume } from '../volume/volume.js';
 import { cacheKey, type DiskCache } from './cache.js';
+import type { SharedEmbeddings } from './shared-embeddings.js';
 
 /** Least memory the store may hold, whatever the tomogram's size: 64 of SAM's 4 MiB embeddings. */
 export const MIN_EMBEDDING_MEMORY_BYTES = 256 * 1024 ** 2;
@@ -27,6 +28,8 @@ export interface EmbeddingStats {
   embedded: number;
   /** Embeddings read back from the disk cache. */
   cacheHits: number;
+  /** Embeddings another thread made, read from shared memory. */
+  sharedHits: number;
 }
 
 interface Held {
@@ -36,7 +39,7 @@ interface Held {
 }
 
 export class EmbeddingStore {
-  readonly stats: EmbeddingStats = { embedded: 0, cacheHits: 0 };
+  readonly stats: EmbeddingStats = { embedded: 0, cacheHits: 0, sharedHits: 0 };
   /** Embeddings held in memory, bounded by their bytes; a get counts as a use. */
   private readonly lru: ByteLru<SliceEmbedding>;
   private readonly pending = new Map<string, Promise<Held>>();
@@ -51,6 +54,8 @@ export class EmbeddingStore {
     private readonly cache: DiskCache | undefined,
     private readonly keyPrefix: string,
     memoryBytes = defaultEmbeddingMemoryBytes(tomogram),
+    /** Embeddings shared with the other threads of a pick (src/pipeline/shared-embeddings.ts). */
+    private readonly shared?: SharedEmbeddings,
   ) {
     this.lru = new ByteLru(memoryBytes);
   }
@@ -76,6 +81,17 @@ export class EmbeddingStore {
   }
 
   private async load(axis: Axis, index: number): Promise<Held> {
+    if (!this.shared) return this.loadOwn(axis, index);
+    // Embedded once for all threads (by this one or another), read from shared memory: no bytes of this store's own.
+    const { bytes, computed } = await this.shared.get(axis, index, async () => {
+      const own = await this.loadOwn(axis, index);
+      return this.segmenter.serializeEmbedding(own.embedding);
+    });
+    if (!computed) this.stats.sharedHits++;
+    return { embedding: this.segmenter.deserializeEmbedding(bytes), bytes: 0 };
+  }
+
+  private async loadOwn(axis: Axis, index: number): Promise<Held> {
     const key = cacheKey(this.keyPrefix, 'embedding', axis, String(index));
     const bytes = await this.cache?.get(key);
     if (this.cache && bytes) {

@@ -10,7 +10,7 @@ import type { EmbeddingStore } from './embedding-store.js';
 import { maskContains, withoutOverlaps } from './instance.js';
 import type { Peak } from './nms.js';
 import { segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
-import type { Instance, VoxelPoint } from './types.js';
+import type { Instance, ParticleMask, VoxelPoint } from './types.js';
 
 export interface SegmentProposalsInput {
   store: EmbeddingStore;
@@ -26,6 +26,13 @@ export interface SegmentProposalsInput {
   segment: ResolvedSegmentOptions;
   /** Segmenting stops after this many rejections in a row (Infinity: every proposal is tried). */
   stopAfterRejects: number;
+  /**
+   * Segments a proposal (cross-plane self-prompting); default on this thread. With worker threads,
+   * proposals ahead of their turn are started too, at most `lookahead` at once: a mask depends on
+   * its proposal alone, so the result is the same as one by one.
+   */
+  segmentPeak?: (peak: Peak) => Promise<ParticleMask | undefined>;
+  lookahead?: number;
   onProgress: ProgressCallback;
 }
 
@@ -45,12 +52,24 @@ export async function segmentProposals(input: SegmentProposalsInput): Promise<Se
   const [minVoxels, maxVoxels] = input.volumeVoxels;
   const instances: Instance[] = [...input.taken];
   const rejected = { empty: 0, volume: 0 };
+  const segmentPeak = input.segmentPeak ?? ((peak: Peak) => segmentFromPrompt(store, shape, peak, segment));
+  // A proposal inside, or within one NMS radius of, a particle found is that particle again (and
+  // stays so: particles are only added), so it is never segmented.
+  const isFound = (peak: Peak) => instances.some((inst) => maskContains(inst, peak) || distance(inst.centroid, peak) < nmsRadius);
+  const started = new Map<number, Promise<ParticleMask | undefined>>();
   let rejectsInARow = 0;
   for (const [i, peak] of proposals.entries()) {
     if (i % 8 === 0) onProgress({ stage: 'segmenting', done: i, total: proposals.length });
     if (rejectsInARow >= input.stopAfterRejects) break;
-    if (instances.some((inst) => maskContains(inst, peak) || distance(inst.centroid, peak) < nmsRadius)) continue;
-    const segmented = await segmentFromPrompt(store, shape, peak, segment);
+    if (isFound(peak)) continue;
+    for (let j = i; j < Math.min(proposals.length, i + (input.lookahead ?? 1)); j++) {
+      if (started.has(j) || isFound(proposals[j])) continue;
+      const job = segmentPeak(proposals[j]);
+      job.catch(() => {}); // a proposal started ahead and then not needed must not fail the pick
+      started.set(j, job);
+    }
+    const segmented = await (started.get(i) ?? segmentPeak(peak));
+    started.delete(i);
     const mask = segmented && withoutOverlaps(segmented, instances);
     const verdict = !mask || mask.voxels === 0 ? 'empty' : mask.voxels < minVoxels || mask.voxels > maxVoxels ? 'volume' : undefined;
     if (verdict || !mask) {

@@ -331,7 +331,8 @@ export class ViewerSession {
   /** Reads the whole tomogram section by section, reporting progress to the running job. */
   private async loadVolume(): Promise<Volume> {
     const [nz, ny, nx] = this.shape;
-    const data = new Float32Array(nz * ny * nx);
+    // Shared memory: Find all's worker threads read the tomogram without a copy.
+    const data = new Float32Array(new SharedArrayBuffer(nz * ny * nx * 4));
     for (let z = 0; z < nz; z++) {
       const section = await this.reader.readSlice('z', z);
       // The check readMrc makes for the CLI's pick: NaN would spread through features and masks.

@@ -130,6 +130,10 @@ function sampleAbs(data: Float32Array, m: number): Float32Array {
 const MAGIC = 0x33455343;
 const HEADER_BYTES = 20;
 
+export function serializedEmbeddingBytes(height: number, width: number): number {
+  return HEADER_BYTES + height * width;
+}
+
 export function serializeEmbedding(e: ClassicalEmbedding): Uint8Array {
   const bytes = new Uint8Array(HEADER_BYTES + e.codes.length);
   const view = new DataView(bytes.buffer);
@@ -156,6 +160,7 @@ export function deserializeEmbedding(bytes: Uint8Array): ClassicalEmbedding {
   if (height < 1 || width < 1 || !(scale > 0 && scale < Infinity)) {
     throw new CryosamError(`classical-segmenter embedding of ${height}×${width} with scale ${scale} (corrupt header)`);
   }
-  const codes = Int8Array.from(bytes.subarray(HEADER_BYTES), (b) => (b << 24) >> 24);
+  // A view, not a copy: embeddings shared between threads stay in their shared buffer.
+  const codes = new Int8Array(bytes.buffer, bytes.byteOffset + HEADER_BYTES, height * width);
   return new ClassicalEmbedding(height, width, codes, scale);
 }

@@ -27,7 +27,7 @@ import type {
 } from '../types.js';
 import { CryosamError } from '../../errors.js';
 import { gaussianFilter2d } from '../../volume/gaussian.js';
-import { ClassicalEmbedding, deserializeEmbedding, embedSlice, serializeEmbedding } from './embedding.js';
+import { ClassicalEmbedding, deserializeEmbedding, embedSlice, serializedEmbeddingBytes, serializeEmbedding } from './embedding.js';
 import { chamferDistance, ellipseRegularity, fillHoles, floodFill, labelComponents, watershed } from './regions.js';
 
 export type Polarity = 'auto' | 'dark' | 'bright';
@@ -113,6 +113,10 @@ export class ClassicalSegmenter implements PromptableSegmenter {
 
   deserializeEmbedding(bytes: Uint8Array): SliceEmbedding {
     return deserializeEmbedding(bytes);
+  }
+
+  embeddingBytes(height: number, width: number): number {
+    return serializedEmbeddingBytes(height, width);
   }
 
   async dispose(): Promise<void> {}

@@ -1,0 +1,35 @@
+/**
+ * A worker thread that segments proposals (cross-plane self-prompting) for a pick, so that a pick
+ * uses every core: it reads the tomogram from shared memory, runs its own engines (made from the
+ * same engine options, with the same intensity statistics) and its own embedding store, and
+ * answers each proposal with its mask. A proposal's mask depends on nothing but the proposal and
+ * the tomogram, so masks made here are the ones the main thread would make.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createEngines } from '../engines/registry.js';
+import { DiskCache } from './cache.js';
+import { EmbeddingStore } from './embedding-store.js';
+import { segmentFromPrompt } from './self-prompting.js';
+import { SharedEmbeddings } from './shared-embeddings.js';
+import type { SegmentWorkerData, SegmentWorkerReply, SegmentWorkerRequest } from './worker-pool.js';
+
+const data = workerData as SegmentWorkerData;
+const tomogram = { data: new Float32Array(data.tomogram.buffer), shape: data.tomogram.shape, voxelSize: data.tomogram.voxelSize };
+const engines = await createEngines(data.engine);
+engines.segmenter.setVolumeStats?.(data.volumeStats);
+const cache = data.cacheDir ? new DiskCache(data.cacheDir, data.cacheLimitBytes, { onWarning: () => {} }) : undefined;
+const shared = data.sharedEmbeddings ? new SharedEmbeddings(data.sharedEmbeddings) : undefined;
+const store = new EmbeddingStore(tomogram, engines.segmenter, cache, data.keyPrefix, undefined, shared);
+
+parentPort!.on('message', (request: SegmentWorkerRequest) => {
+  void (async () => {
+    try {
+      const mask = await segmentFromPrompt(store, tomogram.shape, request.peak, data.segment);
+      const reply: SegmentWorkerReply = { id: request.id, mask, embedded: store.stats.embedded };
+      parentPort!.postMessage(reply, mask ? [mask.mask.buffer as ArrayBuffer] : []);
+    } catch (err) {
+      parentPort!.postMessage({ id: request.id, error: err instanceof Error ? err.message : String(err) } satisfies SegmentWorkerReply);
+    }
+  })();
+});
+parentPort!.postMessage({ ready: true });
