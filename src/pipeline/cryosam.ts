@@ -76,6 +76,9 @@ function checkPromptInside(p: VoxelPoint, shape: Shape3, what = 'prompt'): void 
 /** Voxel sizes within this relative difference count as the same (features and particle size in voxels carry over). */
 const VOXEL_SIZE_TOLERANCE = 0.02;
 
+/** With this many proposals or more, the workers embed every slice first (a pick of hundreds visits nearly all). */
+const PREFILL_PROPOSALS = 32;
+
 interface ParallelSettings {
   workers: number;
   engine: EngineOptions;
@@ -243,6 +246,7 @@ export class CryoSam {
       sharedEmbeddings: this.sharedEmbeddings?.layout,
     });
     try {
+      if (this.sharedEmbeddings && proposals >= PREFILL_PROPOSALS) await workers.prefill();
       return await work(workers);
     } finally {
       this.workerEmbeddings += workers.embedded;

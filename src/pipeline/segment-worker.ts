@@ -11,7 +11,8 @@ import { DiskCache } from './cache.js';
 import { EmbeddingStore } from './embedding-store.js';
 import { segmentFromPrompt } from './self-prompting.js';
 import { SharedEmbeddings } from './shared-embeddings.js';
-import type { SegmentWorkerData, SegmentWorkerReply, SegmentWorkerRequest } from './worker-pool.js';
+import { sliceCount } from '../volume/slice.js';
+import type { PrefillRequest, SegmentWorkerData, SegmentWorkerReply, SegmentWorkerRequest } from './worker-pool.js';
 
 const data = workerData as SegmentWorkerData;
 const tomogram = { data: new Float32Array(data.tomogram.buffer), shape: data.tomogram.shape, voxelSize: data.tomogram.voxelSize };
@@ -21,8 +22,21 @@ const cache = data.cacheDir ? new DiskCache(data.cacheDir, data.cacheLimitBytes,
 const shared = data.sharedEmbeddings ? new SharedEmbeddings(data.sharedEmbeddings) : undefined;
 const store = new EmbeddingStore(tomogram, engines.segmenter, cache, data.keyPrefix, undefined, shared);
 
-parentPort!.on('message', (request: SegmentWorkerRequest) => {
+/** Embeds this worker's share of every slice (slot k, k + count, …) into the shared arena. */
+async function prefill(index: number, count: number): Promise<void> {
+  let slot = 0;
+  for (const axis of ['z', 'y', 'x'] as const) {
+    for (let i = 0; i < sliceCount(tomogram.shape, axis); i++, slot++) if (slot % count === index) await store.get(axis, i);
+  }
+}
+
+parentPort!.on('message', (request: SegmentWorkerRequest | PrefillRequest) => {
   void (async () => {
+    if ('prefill' in request) {
+      await prefill(request.prefill.index, request.prefill.count);
+      parentPort!.postMessage({ prefilled: true, embedded: store.stats.embedded });
+      return;
+    }
     try {
       const mask = await segmentFromPrompt(store, tomogram.shape, request.peak, data.segment);
       const reply: SegmentWorkerReply = { id: request.id, mask, embedded: store.stats.embedded };

@@ -29,6 +29,11 @@ export interface SegmentWorkerRequest {
   peak: VoxelPoint;
 }
 
+/** Embed slots index, index + count, … of the shared arena (every slice of the tomogram, z then y then x). */
+export interface PrefillRequest {
+  prefill: { index: number; count: number };
+}
+
 export type SegmentWorkerReply = { id: number; mask: ParticleMask | undefined; embedded: number } | { id: number; error: string };
 
 interface Job {
@@ -84,6 +89,31 @@ export class SegmentWorkers {
     return new SegmentWorkers(workers);
   }
 
+  /**
+   * Every slice embedded into the shared arena, the workers taking turns: a pick that segments
+   * many proposals visits nearly every slice, and workers that embedded them on demand would wait
+   * for each other's slices.
+   */
+  async prefill(): Promise<void> {
+    const count = this.workers.length;
+    await Promise.all(
+      this.workers.map(
+        (w, index) =>
+          new Promise<void>((resolve, reject) => {
+            const onMessage = (m: { prefilled?: boolean; embedded?: number }) => {
+              if (!m.prefilled) return;
+              w.off('message', onMessage);
+              this.embeddedBy.set(w, m.embedded ?? 0);
+              resolve();
+            };
+            w.on('message', onMessage);
+            w.once('error', reject);
+            w.postMessage({ prefill: { index, count } } satisfies PrefillRequest);
+          }),
+      ),
+    );
+  }
+
   /** The mask under a proposal, made by the next free worker. */
   segment(peak: VoxelPoint): Promise<ParticleMask | undefined> {
     return new Promise((resolve, reject) => {
@@ -113,7 +143,8 @@ export class SegmentWorkers {
     }
   }
 
-  private finish(worker: Worker, reply: SegmentWorkerReply): void {
+  private finish(worker: Worker, reply: SegmentWorkerReply | { prefilled: true }): void {
+    if (!('id' in reply)) return;
     const run = this.running.get(reply.id);
     if (!run) return;
     this.running.delete(reply.id);
