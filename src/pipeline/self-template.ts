@@ -33,6 +33,7 @@ import { fftFrequency, rfft3d, type TransferFunction } from '../volume/fourier.j
 import { sampleTrilinear } from '../volume/interpolate.js';
 import { CryosamError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
+import { AlignWorkers, type AlignWorkerData } from './align-workers.js';
 import { IDENTITY, multiply, neighbourTurns, rotationGrid, transpose, type Matrix3 } from './rotations.js';
 import type { VoxelPoint } from './types.js';
 
@@ -47,7 +48,7 @@ export interface SelfTemplateOptions {
   averageFraction?: number;
 }
 
-type ResolvedSelfTemplateOptions = Required<SelfTemplateOptions>;
+export type ResolvedSelfTemplateOptions = Required<SelfTemplateOptions>;
 
 /** Largest comparison-sphere radius in samples: bigger particles are sampled at a coarser stride. */
 const MAX_SAMPLE_RADIUS = 18;
@@ -94,31 +95,30 @@ function centredAtOrigin(box: Float32Array, half: number, n: number): Float32Arr
  * The Fourier components a comparison uses: those of an n³ box inside the sphere |k| ≤ ½ cycle per
  * sample (the corners hold only aliased noise), measured by the tomogram, without the mean (k = 0).
  * Each is stored once from the half spectrum, with weight 2 where its Hermitian twin is implied.
+ * Plain typed arrays, so that a worker thread gets them without the tomogram's transfer function.
  */
-class Components {
+export interface Components {
+  readonly n: number;
   readonly count: number;
   /** Frequencies (z, y, x) in cycles per sample. */
   readonly k: Float64Array;
   readonly weight: Float32Array;
   /** Index into an n³ half spectrum (rfft3d layout). */
   readonly index: Int32Array;
+}
 
-  constructor(readonly n: number, measured: TransferFunction | undefined) {
-    const nxh = Math.floor(n / 2) + 1;
-    const k: number[] = [], weight: number[] = [], index: number[] = [];
-    for (let z = 0; z < n; z++) for (let y = 0; y < n; y++) for (let x = 0; x < nxh; x++) {
-      const kz = fftFrequency(z, n), ky = fftFrequency(y, n), kx = x / n;
-      const r2 = kz * kz + ky * ky + kx * kx;
-      if (r2 === 0 || r2 > 0.25 || (measured && measured(kz, ky, kx) < 0.5)) continue;
-      k.push(kz, ky, kx);
-      weight.push(x === 0 || 2 * x === n ? 1 : 2);
-      index.push((z * n + y) * nxh + x);
-    }
-    this.count = weight.length;
-    this.k = Float64Array.from(k);
-    this.weight = Float32Array.from(weight);
-    this.index = Int32Array.from(index);
+function measuredComponents(n: number, measured: TransferFunction | undefined): Components {
+  const nxh = Math.floor(n / 2) + 1;
+  const k: number[] = [], weight: number[] = [], index: number[] = [];
+  for (let z = 0; z < n; z++) for (let y = 0; y < n; y++) for (let x = 0; x < nxh; x++) {
+    const kz = fftFrequency(z, n), ky = fftFrequency(y, n), kx = x / n;
+    const r2 = kz * kz + ky * ky + kx * kx;
+    if (r2 === 0 || r2 > 0.25 || (measured && measured(kz, ky, kx) < 0.5)) continue;
+    k.push(kz, ky, kx);
+    weight.push(x === 0 || 2 * x === n ? 1 : 2);
+    index.push((z * n + y) * nxh + x);
   }
+  return { n, count: weight.length, k: Float64Array.from(k), weight: Float32Array.from(weight), index: Int32Array.from(index) };
 }
 
 /**
@@ -149,7 +149,7 @@ function particleComponents(c: Components, re: Float32Array, im: Float32Array, v
  * The NCC with a particle P is then Σ P·values / sqrt(Σ coverage·w|P|²): the constrained
  * cross-correlation over the components both measured.
  */
-interface RotatedReference {
+export interface RotatedReference {
   values: Float32Array;
   coverage: Float32Array;
 }
@@ -160,34 +160,46 @@ interface RotatedReference {
  * Where the coverage is partial the average is divided by it (a wedge-compensated average), so
  * each component keeps its amplitude however many particles measured it.
  */
-class ReferenceSpectrum {
-  private readonly re: Float32Array;
-  private readonly im: Float32Array;
-  private readonly cover: Float32Array | undefined;
-  private readonly m: number;
+export class ReferenceSpectrum {
+  /**
+   * @param m side of the padded box (`ReferenceSpectrum.side`).
+   * @param re, im its half spectrum (rfft3d layout), wedge-compensated where `cover` is given.
+   * @param cover the coverage of each component, or undefined for full coverage.
+   */
+  constructor(
+    readonly m: number,
+    readonly re: Float32Array,
+    readonly im: Float32Array,
+    readonly cover: Float32Array | undefined,
+  ) {}
+
+  /** Side of the padded box whose spectrum a reference for n³ particle boxes keeps. */
+  static side(n: number): number {
+    return fastFftSize(PAD * n);
+  }
 
   /**
    * @param masked the masked average, a box of side 2·half + 1 around the reference centre.
    * @param coverage the coverage at frequency (kz, ky, kx) in cycles per sample, or undefined for full coverage.
    */
-  constructor(masked: Float32Array, half: number, n: number, coverage: ((kz: number, ky: number, kx: number) => number) | undefined) {
-    const m = fastFftSize(PAD * n);
+  static fromBox(masked: Float32Array, half: number, n: number, coverage: ((kz: number, ky: number, kx: number) => number) | undefined): ReferenceSpectrum {
+    const m = ReferenceSpectrum.side(n);
     const spectrum = rfft3d(centredAtOrigin(masked, half, m), [m, m, m]);
-    this.m = m;
-    this.re = spectrum.re;
-    this.im = spectrum.im;
+    const { re, im } = spectrum;
+    let cover: Float32Array | undefined;
     if (coverage) {
       const nxh = spectrum.nxh;
-      this.cover = new Float32Array(this.re.length);
+      cover = new Float32Array(re.length);
       for (let z = 0; z < m; z++) for (let y = 0; y < m; y++) for (let x = 0; x < nxh; x++) {
         const i = (z * m + y) * nxh + x;
         const c = coverage(fftFrequency(z, m), fftFrequency(y, m), x / m);
-        this.cover[i] = c;
+        cover[i] = c;
         const gain = c >= MIN_COVERAGE ? 1 / c : 0;
-        this.re[i] *= gain;
-        this.im[i] *= gain;
+        re[i] *= gain;
+        im[i] *= gain;
       }
     }
+    return new ReferenceSpectrum(m, re, im, cover);
   }
 
   /**
@@ -241,11 +253,27 @@ class ReferenceSpectrum {
 }
 
 /**
+ * What a ParticleSet is made of, as a worker thread (src/pipeline/align-worker.ts) rebuilds it: typed
+ * arrays on SharedArrayBuffers arrive as views of the same memory, so the workers write and read
+ * the particles' components where the main thread does.
+ */
+export interface ParticleSetLayout {
+  tomogram: Volume;
+  centres: readonly VoxelPoint[];
+  equivalentRadius: number;
+  opts: ResolvedSelfTemplateOptions;
+  components: Components;
+  /** Unit-norm component vectors of the particles, one after another, and their per-component power. */
+  values: Float32Array;
+  power: Float32Array;
+}
+
+/**
  * Particles (density centres) of one tomogram, each sampled once inside the soft-edged comparison
  * sphere and kept as its measured Fourier components, and the references they are aligned to:
  * boxes around the reference centre at the same sampling stride.
  */
-class ParticleSet {
+export class ParticleSet {
   /** Sampling stride in voxels. */
   private readonly stride: number;
   /** Box offsets in voxels (z, y, x), −half..half samples on each axis. */
@@ -255,19 +283,23 @@ class ParticleSet {
   private readonly mask: Float32Array;
   private readonly n: number;
   private readonly components: Components;
-  private readonly measured: TransferFunction | undefined;
   private readonly grid: Matrix3[];
   private readonly turns: Matrix3[][];
-  /** Unit-norm component vectors of the particles, one after another, and their per-component power. */
   private readonly values: Float32Array;
   private readonly power: Float32Array;
 
+  /**
+   * The particles are not sampled yet (`sample`).
+   * @param arrays where the components live: new arrays for this thread, new SharedArrayBuffers for
+   * worker threads, or (in a worker) the shared arrays of the main thread's set.
+   */
   constructor(
     private readonly tomogram: Volume,
     private readonly centres: readonly VoxelPoint[],
-    equivalentRadius: number,
-    opts: ResolvedSelfTemplateOptions,
-    measured: TransferFunction | undefined,
+    private readonly equivalentRadius: number,
+    private readonly opts: ResolvedSelfTemplateOptions,
+    private readonly measured: TransferFunction | undefined,
+    arrays: 'local' | 'shared' | Pick<ParticleSetLayout, 'components' | 'values' | 'power'>,
   ) {
     const radiusVoxels = Math.max(2, opts.maskRadiusFactor * equivalentRadius);
     this.stride = Math.max(1, Math.ceil(radiusVoxels / MAX_SAMPLE_RADIUS));
@@ -282,20 +314,37 @@ class ParticleSet {
       this.mask[k] = r <= 0 ? 1 : r >= MASK_EDGE ? 0 : 0.5 + 0.5 * Math.cos((Math.PI * r) / MASK_EDGE);
     }
     this.n = fastFftSize(side);
-    this.measured = measured;
-    this.components = new Components(this.n, measured);
     this.grid = rotationGrid(opts.rotationStepDeg);
     const step = (opts.rotationStepDeg * Math.PI) / 180;
     this.turns = Array.from({ length: REFINEMENTS }, (_, k) => neighbourTurns(step / 2 ** (k + 1)));
+    if (typeof arrays === 'object') {
+      ({ components: this.components, values: this.values, power: this.power } = arrays);
+    } else {
+      this.components = measuredComponents(this.n, measured);
+      const floats = (length: number) => new Float32Array(arrays === 'shared' ? new SharedArrayBuffer(4 * length) : new ArrayBuffer(4 * length));
+      this.values = floats(centres.length * 2 * this.components.count);
+      this.power = floats(centres.length * this.components.count);
+    }
+  }
+
+  get layout(): ParticleSetLayout {
+    const { tomogram, centres, equivalentRadius, opts, components, values, power } = this;
+    return { tomogram, centres, equivalentRadius, opts, components, values, power };
+  }
+
+  get size(): number {
+    return this.centres.length;
+  }
+
+  /** Particles from..to-1 sampled and stored as their components. */
+  sample(from: number, to: number): void {
     const count = this.components.count;
-    this.values = new Float32Array(centres.length * 2 * count);
-    this.power = new Float32Array(centres.length * count);
-    const box = new Float32Array(side ** 3);
-    centres.forEach((c, i) => {
-      sampleRotated(tomogram, c, IDENTITY, this.boxOffsets, box);
+    const box = new Float32Array((2 * this.half + 1) ** 3);
+    for (let i = from; i < to; i++) {
+      sampleRotated(this.tomogram, this.centres[i], IDENTITY, this.boxOffsets, box);
       const spectrum = rfft3d(centredAtOrigin(this.masked(box), this.half, this.n), [this.n, this.n, this.n]);
       particleComponents(this.components, spectrum.re, spectrum.im, this.values.subarray(2 * i * count, 2 * (i + 1) * count), this.power.subarray(i * count, (i + 1) * count));
-    });
+    }
   }
 
   /** A box with its masked mean removed and the soft mask applied. */
@@ -320,12 +369,17 @@ class ParticleSet {
       for (const R of rotations) c += measured(R[0] * kz + R[3] * ky + R[6] * kx, R[1] * kz + R[4] * ky + R[7] * kx, R[2] * kz + R[5] * ky + R[8] * kx);
       return c / rotations.length;
     });
-    return new ReferenceSpectrum(this.masked(sum), this.half, this.n, coverage);
+    return ReferenceSpectrum.fromBox(this.masked(sum), this.half, this.n, coverage);
   }
 
   /** A reference from a box sampled elsewhere (its wedge unknown: every component counts as measured). */
   referenceFromBox(box: Float32Array): ReferenceSpectrum {
-    return new ReferenceSpectrum(this.masked(box), this.half, this.n, undefined);
+    return ReferenceSpectrum.fromBox(this.masked(box), this.half, this.n, undefined);
+  }
+
+  /** Side of the padded box of this set's references. */
+  get referenceSide(): number {
+    return ReferenceSpectrum.side(this.n);
   }
 
   /** The plain average of the members' boxes, each turned into the reference frame (z, y, x samples). */
@@ -345,53 +399,91 @@ class ParticleSet {
     return { size: 2 * this.half + 1, stride: this.stride };
   }
 
+  /** Rotations in the grid of the exhaustive search. */
+  get gridSize(): number {
+    return this.grid.length;
+  }
+
+  /** Rotation k of the grid; IDENTITY for −1 (no rotation scored). */
+  gridRotation(k: number): Matrix3 {
+    return k < 0 ? IDENTITY : this.grid[k];
+  }
+
+  /** Room for `rotations` rotated references. */
+  rotatedReferences(rotations = ROTATION_BLOCK): RotatedReference {
+    const count = this.components.count;
+    return { values: new Float32Array(rotations * 2 * count), coverage: new Float32Array(rotations * count) };
+  }
+
+  /** NCC of particle i with the rotated reference at slot `at` of `ref`. */
+  private ncc(i: number, ref: RotatedReference, at = 0): number {
+    const { values, power } = this;
+    const count = this.components.count;
+    let num = 0, den = 0;
+    const p = 2 * i * count, q = i * count, r = 2 * at * count, c = at * count;
+    for (let j = 0; j < count; j++) {
+      num += values[p + 2 * j] * ref.values[r + 2 * j] + values[p + 2 * j + 1] * ref.values[r + 2 * j + 1];
+      den += power[q + j] * ref.coverage[c + j];
+    }
+    return den > 0 ? num / Math.sqrt(den) : 0;
+  }
+
+  /**
+   * The exhaustive search over grid rotations k0..k1-1, every particle: raises scores[i] to particle
+   * i's best NCC there, with best[i] its grid index. Only a higher score replaces the best, so of
+   * equal scores the first in grid order stays, and parts of the grid searched apart (scores from
+   * −∞) then merged in grid order the same way give what one pass over the grid gives.
+   * @param block room for k1 − k0 ≤ ROTATION_BLOCK rotated references (`rotatedReferences()`).
+   */
+  search(reference: ReferenceSpectrum, k0: number, k1: number, block: RotatedReference, scores: Float64Array, best: Int32Array): void {
+    const { components, grid } = this;
+    const count = components.count;
+    for (let k = k0; k < k1; k++) {
+      const at = k - k0;
+      reference.rotated(components, grid[k], {
+        values: block.values.subarray(2 * at * count, 2 * (at + 1) * count),
+        coverage: block.coverage.subarray(at * count, (at + 1) * count),
+      });
+    }
+    for (let i = 0; i < this.centres.length; i++) {
+      for (let k = k0; k < k1; k++) {
+        const s = this.ncc(i, block, k - k0);
+        if (s > scores[i]) (scores[i] = s), (best[i] = k);
+      }
+    }
+  }
+
+  /**
+   * Particle i's rotation from the search, refined by hill climbing, and its score.
+   * @param trial room for one rotated reference.
+   */
+  refine(reference: ReferenceSpectrum, i: number, score: number, rotation: Matrix3, trial: RotatedReference): { score: number; rotation: Matrix3 } {
+    for (const level of this.turns) {
+      const centre = rotation;
+      for (const turn of level) {
+        const R = multiply(centre, turn);
+        const s = this.ncc(i, reference.rotated(this.components, R, trial));
+        if (s > score) (score = s), (rotation = R);
+      }
+    }
+    return { score, rotation };
+  }
+
   /**
    * Every particle aligned to `reference`: exhaustive search over the grid, then hill climbing.
    * The grid's rotated references are made a block at a time, so that memory stays at a block's.
    */
   align(reference: ReferenceSpectrum, onParticle: (i: number) => void): Alignment {
-    const { components, grid, values, power } = this;
-    const count = components.count;
     const n = this.centres.length;
     const scores = new Float64Array(n).fill(-Infinity);
-    const rotations: Matrix3[] = Array.from({ length: n }, () => IDENTITY);
-    const ncc = (i: number, ref: RotatedReference, at = 0): number => {
-      let num = 0, den = 0;
-      const p = 2 * i * count, q = i * count, r = 2 * at * count, c = at * count;
-      for (let j = 0; j < count; j++) {
-        num += values[p + 2 * j] * ref.values[r + 2 * j] + values[p + 2 * j + 1] * ref.values[r + 2 * j + 1];
-        den += power[q + j] * ref.coverage[c + j];
-      }
-      return den > 0 ? num / Math.sqrt(den) : 0;
-    };
-    const block: RotatedReference = { values: new Float32Array(ROTATION_BLOCK * 2 * count), coverage: new Float32Array(ROTATION_BLOCK * count) };
-    for (let k0 = 0; k0 < grid.length; k0 += ROTATION_BLOCK) {
-      const k1 = Math.min(grid.length, k0 + ROTATION_BLOCK);
-      for (let k = k0; k < k1; k++) {
-        const at = k - k0;
-        reference.rotated(components, grid[k], {
-          values: block.values.subarray(2 * at * count, 2 * (at + 1) * count),
-          coverage: block.coverage.subarray(at * count, (at + 1) * count),
-        });
-      }
-      for (let i = 0; i < n; i++) {
-        for (let k = k0; k < k1; k++) {
-          const s = ncc(i, block, k - k0);
-          if (s > scores[i]) (scores[i] = s), (rotations[i] = grid[k]);
-        }
-      }
-    }
-    const trial: RotatedReference = { values: new Float32Array(2 * count), coverage: new Float32Array(count) };
+    const best = new Int32Array(n).fill(-1);
+    const block = this.rotatedReferences();
+    for (let k0 = 0; k0 < this.grid.length; k0 += ROTATION_BLOCK) this.search(reference, k0, Math.min(this.grid.length, k0 + ROTATION_BLOCK), block, scores, best);
+    const rotations = Array.from(best, (k) => this.gridRotation(k));
+    const trial = this.rotatedReferences(1);
     for (let i = 0; i < n; i++) {
       onParticle(i);
-      for (const level of this.turns) {
-        const centre = rotations[i];
-        for (const turn of level) {
-          const R = multiply(centre, turn);
-          const s = ncc(i, reference.rotated(components, R, trial));
-          if (s > scores[i]) (scores[i] = s), (rotations[i] = R);
-        }
-      }
+      ({ score: scores[i], rotation: rotations[i] } = this.refine(reference, i, scores[i], rotations[i], trial));
     }
     return { scores, rotations };
   }
@@ -437,8 +529,111 @@ export interface SelfTemplateResult {
   average?: { data: Float32Array; size: number; stride: number };
 }
 
-/** Each particle aligned to the self-template (refined over `rounds`), and its NCC. Deterministic. */
-export function alignToSelfTemplate(input: SelfTemplateInput, options: SelfTemplateOptions = {}, onProgress: ProgressCallback = noProgress): SelfTemplateResult {
+/**
+ * Particles per job of sampling or refinement, and grid rotations per job of the search, handed to
+ * a worker thread: small enough that the workers finish each stage close together (a job is tens
+ * of ms), large enough that the messages cost nothing.
+ */
+const PARTICLE_CHUNK = 8;
+const SEARCH_CHUNK = ROTATION_BLOCK / 2;
+
+/**
+ * How many worker threads align `particles` when `threads` are allowed: 0 (this thread) with one
+ * thread, or with fewer than two chunks of particles per thread, too few to pay for starting them.
+ */
+export function alignmentWorkers(particles: number, threads: number): number {
+  const t = Math.floor(threads);
+  return !(t > 1) || particles < 2 * t * PARTICLE_CHUNK ? 0 : t;
+}
+
+/** [from, to) ranges of `size` covering 0..n-1, in order. */
+function chunks(n: number, size: number): [number, number][] {
+  return Array.from({ length: Math.ceil(n / size) }, (_, k) => [k * size, Math.min(n, (k + 1) * size)]);
+}
+
+/** The tomogram with its voxels in a SharedArrayBuffer, as it is or copied once, for worker threads to read. */
+function sharedVolume(volume: Volume): Volume {
+  const { shape, voxelSize } = volume;
+  if (volume.data.buffer instanceof SharedArrayBuffer) return { data: volume.data, shape, voxelSize };
+  const data = new Float32Array(new SharedArrayBuffer(volume.data.byteLength));
+  data.set(volume.data);
+  return { data, shape, voxelSize };
+}
+
+/**
+ * A ParticleSet sampled and aligned by worker threads (src/pipeline/align-worker.ts) over shared
+ * memory. The exhaustive search is split into parts of the grid, so that no rotated reference is
+ * made twice, and the parts' bests are merged here in grid order; the refinement, independent per particle, is
+ * split by particles. Each NCC is the computation one thread makes, so the results are the same.
+ */
+class WorkerAlignment {
+  private constructor(
+    private readonly set: ParticleSet,
+    private readonly pool: AlignWorkers,
+    private readonly shared: AlignWorkerData,
+  ) {}
+
+  /** `threads` workers over `set`, made with 'shared' arrays. */
+  static async start(set: ParticleSet, threads: number): Promise<WorkerAlignment> {
+    const n = set.size, m = set.referenceSide;
+    const spectrum = m * m * (Math.floor(m / 2) + 1);
+    const float32 = (length: number) => new Float32Array(new SharedArrayBuffer(4 * length));
+    const float64 = (length: number) => new Float64Array(new SharedArrayBuffer(8 * length));
+    const { tomogram, centres, opts, ...layout } = set.layout;
+    const { rotationStepDeg, maskRadiusFactor, rounds, averageFraction } = opts;
+    const shared: AlignWorkerData = {
+      set: { ...layout, tomogram: sharedVolume(tomogram), centres: centres.map(({ x, y, z }) => ({ x, y, z })), opts: { rotationStepDeg, maskRadiusFactor, rounds, averageFraction } },
+      reference: { m, re: float32(spectrum), im: float32(spectrum), cover: float32(spectrum) },
+      parts: { scores: float64(chunks(set.gridSize, SEARCH_CHUNK).length * n), best: new Int32Array(new SharedArrayBuffer(4 * chunks(set.gridSize, SEARCH_CHUNK).length * n)) },
+      alignment: { scores: float64(n), rotations: float64(9 * n) },
+    };
+    return new WorkerAlignment(set, await AlignWorkers.start(threads, shared), shared);
+  }
+
+  /** Every particle sampled into the set's shared components. */
+  sample(): Promise<void> {
+    return this.pool.run(chunks(this.set.size, PARTICLE_CHUNK).map(([from, to]) => ({ kind: 'sample', from, to })));
+  }
+
+  /** ParticleSet.align on the workers; `onRefined` gets the number of particles refined so far. */
+  async align(reference: ReferenceSpectrum, onRefined: (done: number) => void): Promise<Alignment> {
+    const { set, pool, shared } = this;
+    const n = set.size;
+    const covered = reference.cover !== undefined;
+    shared.reference.re.set(reference.re);
+    shared.reference.im.set(reference.im);
+    if (reference.cover) shared.reference.cover.set(reference.cover);
+    const parts = chunks(set.gridSize, SEARCH_CHUNK);
+    await pool.run(parts.map(([from, to], part) => ({ kind: 'search', part, from, to, covered })));
+    // The parts in grid order, a later one replacing the best only with a higher score, as ParticleSet.align's single pass does.
+    const scores = new Float64Array(n).fill(-Infinity);
+    const best = new Int32Array(n).fill(-1);
+    for (let p = 0; p < parts.length; p++) for (let i = 0; i < n; i++) {
+      const s = shared.parts.scores[p * n + i];
+      if (s > scores[i]) (scores[i] = s), (best[i] = shared.parts.best[p * n + i]);
+    }
+    shared.alignment.scores.set(scores);
+    best.forEach((k, i) => shared.alignment.rotations.set(set.gridRotation(k), 9 * i));
+    let refined = 0;
+    await pool.run(chunks(n, PARTICLE_CHUNK).map(([from, to]) => ({ kind: 'refine', from, to, covered })), (job) => {
+      if (job.kind === 'refine') onRefined((refined += job.to - job.from));
+    });
+    // Copies: the next round overwrites the shared arrays.
+    const { scores: refinedScores, rotations } = shared.alignment;
+    return { scores: refinedScores.slice(), rotations: Array.from({ length: n }, (_, i) => rotations.slice(9 * i, 9 * i + 9)) };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/**
+ * Each particle aligned to the self-template (refined over `rounds`), and its NCC. Deterministic:
+ * with `threads` > 1 (and enough particles, `alignmentWorkers`) the work is done on worker threads,
+ * with the same results to the bit.
+ */
+export async function alignToSelfTemplate(input: SelfTemplateInput, options: SelfTemplateOptions = {}, onProgress: ProgressCallback = noProgress, threads = 1): Promise<SelfTemplateResult> {
   const opts: ResolvedSelfTemplateOptions = { ...DEFAULTS.selfTemplate, ...options };
   const prompts = input.prompts.length;
   const centres = [...input.prompts, ...input.candidates];
@@ -450,7 +645,8 @@ export function alignToSelfTemplate(input: SelfTemplateInput, options: SelfTempl
     ...(average ? { average } : {}),
   });
   if (count === 0 || (prompts < 1 && !input.template)) return split(new Float64Array(count), centres.map(() => IDENTITY));
-  const set = new ParticleSet(input.tomogram, centres, input.equivalentRadius, opts, input.measured);
+  const workers = alignmentWorkers(count, threads);
+  const set = new ParticleSet(input.tomogram, centres, input.equivalentRadius, opts, input.measured, workers > 0 ? 'shared' : 'local');
   const { template } = input;
   if (template && (template.size !== set.box.size || template.stride !== set.box.stride)) {
     throw new CryosamError(`the self-template is a ${template.size}³ box every ${template.stride} voxels; particles of this size need ${set.box.size}³ every ${set.box.stride}`);
@@ -464,12 +660,21 @@ export function alignToSelfTemplate(input: SelfTemplateInput, options: SelfTempl
     const best = ranked(prompts, count, (i) => a.scores[i]);
     return [...Array.from({ length: prompts }, (_, i) => i), ...best.slice(0, Math.ceil(opts.averageFraction * best.length))];
   };
-  let alignment = set.align(template ? set.referenceFromBox(template.data) : set.reference([0]), progress(0));
-  for (let round = 1; round < opts.rounds; round++) {
-    alignment = set.align(set.reference(membersOf(alignment), alignment), progress(round));
+  const threaded = workers > 0 ? await WorkerAlignment.start(set, workers) : undefined;
+  try {
+    const align = (reference: ReferenceSpectrum, round: number): Promise<Alignment> | Alignment =>
+      threaded ? threaded.align(reference, (done) => onProgress({ stage: 'verifying', done: round * count + done, total })) : set.align(reference, progress(round));
+    if (threaded) await threaded.sample();
+    else set.sample(0, count);
+    let alignment = await align(template ? set.referenceFromBox(template.data) : set.reference([0]), 0);
+    for (let round = 1; round < opts.rounds; round++) {
+      alignment = await align(set.reference(membersOf(alignment), alignment), round);
+    }
+    onProgress({ stage: 'verifying', done: total, total });
+    const members = membersOf(alignment);
+    const average = set.average(members, members.map((i) => alignment.rotations[i]));
+    return split(alignment.scores, alignment.rotations, { data: average, ...set.box });
+  } finally {
+    await threaded?.close();
   }
-  onProgress({ stage: 'verifying', done: total, total });
-  const members = membersOf(alignment);
-  const average = set.average(members, members.map((i) => alignment.rotations[i]));
-  return split(alignment.scores, alignment.rotations, { data: average, ...set.box });
 }

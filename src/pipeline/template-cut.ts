@@ -77,6 +77,8 @@ export interface TemplateCutInput {
   /** A self-template from a saved reference: needed when no prompted particle is in this tomogram. */
   template?: SelfTemplateInput['template'];
   onProgress: ProgressCallback;
+  /** Threads the alignment may use (src/pipeline/self-template.ts alignmentWorkers); default 1: this thread. */
+  threads?: number;
 }
 
 export interface TemplateCutResult {
@@ -90,17 +92,18 @@ export interface TemplateCutResult {
   average?: SelfTemplateResult['average'];
 }
 
-export function templateCut(input: TemplateCutInput): TemplateCutResult {
+export async function templateCut(input: TemplateCutInput): Promise<TemplateCutResult> {
   const { prompted, centreOf, equivalentRadius } = input;
   // Best similarity first: the order the self-template rounds rank candidates from.
   const found = [...input.found].sort((a, b) => b.similarity - a.similarity);
   const correlation = new Map<Instance, number>();
   let average: SelfTemplateResult['average'];
   if (found.length > 0) {
-    const aligned = alignToSelfTemplate(
+    const aligned = await alignToSelfTemplate(
       { tomogram: input.tomogram, prompts: prompted.map(centreOf), candidates: found.map(centreOf), equivalentRadius, measured: input.measured, template: input.template },
       {},
       input.onProgress,
+      input.threads ?? 1,
     );
     prompted.forEach((inst, i) => correlation.set(inst, aligned.promptScores[i]));
     found.forEach((inst, i) => correlation.set(inst, aligned.candidateScores[i]));

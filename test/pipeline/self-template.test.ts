@@ -10,9 +10,9 @@ import { createVolume, type Volume } from '../../src/volume/volume.js';
 import { rng } from './synthetic.js';
 
 /** The first centre is the prompt, the rest candidates; scores and rotations in that order. */
-function align(vol: Volume, centres: VoxelPoint[], radius: number, options: SelfTemplateOptions & { measured?: TransferFunction } = {}) {
+async function align(vol: Volume, centres: VoxelPoint[], radius: number, options: SelfTemplateOptions & { measured?: TransferFunction } = {}) {
   const { measured, ...rest } = options;
-  const r = alignToSelfTemplate({ tomogram: vol, prompts: centres.slice(0, 1), candidates: centres.slice(1), equivalentRadius: radius, measured }, rest);
+  const r = await alignToSelfTemplate({ tomogram: vol, prompts: centres.slice(0, 1), candidates: centres.slice(1), equivalentRadius: radius, measured }, rest);
   return { scores: Float64Array.from([...r.promptScores, ...r.candidateScores]), rotations: r.rotations, average: r.average };
 }
 
@@ -85,26 +85,26 @@ function separation(kinds: readonly string[], scores: Float64Array): { copies: n
 
 const KINDS = ['A', 'A', 'B', 'A', 'B', 'A', 'B', 'A'] as const;
 
-test('copies of the prompted particle in any orientation outscore a look-alike of the same size', () => {
+test('copies of the prompted particle in any orientation outscore a look-alike of the same size', async () => {
   const { vol, centres } = particles(KINDS, 11, 0.6);
-  const scores = align(vol, centres, 5).scores;
-  assert.deepEqual(Array.from(align(vol, centres, 5).scores), Array.from(scores), 'deterministic');
-  const first = align(vol, centres, 5, { rounds: 1 }).scores;
+  const scores = (await align(vol, centres, 5)).scores;
+  assert.deepEqual(Array.from((await align(vol, centres, 5)).scores), Array.from(scores), 'deterministic');
+  const first = (await align(vol, centres, 5, { rounds: 1 })).scores;
   assert.ok(first[0] > 0.99, `before averaging, the prompt matches itself (${first[0].toFixed(4)})`);
   const { copies, lookAlikes, text } = separation(KINDS, scores);
   assert.ok(Math.min(...copies) > Math.max(...lookAlikes), text);
 });
 
-test('noise-free rotated copies match the prompt almost perfectly', () => {
+test('noise-free rotated copies match the prompt almost perfectly', async () => {
   const kinds = ['A', 'A', 'A', 'B'] as const;
   const { vol, centres } = particles(kinds, 5, 0);
-  const scores = align(vol, centres, 5, { rounds: 1 }).scores;
+  const scores = (await align(vol, centres, 5, { rounds: 1 })).scores;
   const { copies, lookAlikes, text } = separation(kinds, scores);
   assert.ok(Math.min(...copies) > 0.9, text);
   assert.ok(Math.max(...lookAlikes) < Math.min(...copies), text);
 });
 
-test('with a missing wedge, poses are found only when the comparison leaves the wedge out', () => {
+test('with a missing wedge, poses are found only when the comparison leaves the wedge out', async () => {
   // Noise-free copies of one asymmetric particle, seen through a ±60° wedge about y. Compared over
   // all of Fourier space, a copy's best rotation lays the prompt's wedge onto its own; over the
   // components both measured, it is the particle's true rotation relative to the prompt.
@@ -136,8 +136,8 @@ test('with a missing wedge, poses are found only when the comparison leaves the 
     const errors = truth.slice(1).map((Q, k) => angleBetweenDeg(rotations[k + 1], multiply(truth[0], transpose(Q)))).sort((a, b) => a - b);
     return errors[Math.floor(errors.length / 2)];
   };
-  const constrained = medianError(align(vol, centres, 6, { measured: measuredRegion(range), rounds: 1 }).rotations);
-  const plain = medianError(align(vol, centres, 6, { rounds: 1 }).rotations);
+  const constrained = medianError((await align(vol, centres, 6, { measured: measuredRegion(range), rounds: 1 })).rotations);
+  const plain = medianError((await align(vol, centres, 6, { rounds: 1 })).rotations);
   assert.ok(constrained < 15, `median pose error with the wedge left out: ${constrained.toFixed(1)}°`);
   assert.ok(plain > 45, `median pose error over all components: ${plain.toFixed(1)}° (the wedge bias this guards against)`);
 });

@@ -27,7 +27,7 @@ test('Otsu threshold lies between two clear classes', () => {
   assert.ok(t > 0.3 && t < 1, `threshold ${t}`);
 });
 
-test('template cut: targets like the prompt are kept, other shapes cut, a particle found twice kept once', () => {
+test('template cut: targets like the prompt are kept, other shapes cut, a particle found twice kept once', async () => {
   // Dark balls (the prompt's kind) and dark rods of the same volume, in weak noise.
   const shape = [40, 60, 200] as const;
   const vol = createVolume([...shape], 10);
@@ -49,7 +49,7 @@ test('template cut: targets like the prompt are kept, other shapes cut, a partic
   const prompt = inst(centres[0], 1, true);
   const found = centres.slice(1).map((c, i) => inst(c, i + 2, false));
   const twice = inst({ ...centres[1], x: centres[1].x + 1 }, 99, false);
-  const result = templateCut({
+  const result = await templateCut({
     tomogram: vol, prompted: [prompt], found: [...found, twice], centreOf: (i) => i.centroid, equivalentRadius: 4, measured: undefined, onProgress: () => {},
   });
   const keptIds = new Set(result.kept.map((i) => i.id));
