@@ -9,7 +9,9 @@ export type { ProgressCallback, ProgressEvent } from './progress.js';
 
 // The pipeline
 export { CryoSam, type CryoSamOptions } from './pipeline/cryosam.js';
-export { REFERENCE_VERSION, type Reference } from './pipeline/reference.js';
+export { REFERENCE_VERSION, type Reference, type ReferenceSource } from './pipeline/reference.js';
+export { loadReference, saveReference } from './pipeline/reference-file.js';
+export { mergeReferences, referenceFromTomograms, type PromptedTomogram, type MergedReferenceResult } from './pipeline/reference-merge.js';
 export { DEFAULTS } from './pipeline/defaults.js';
 export { instancesToLabels, instancesToSemantic } from './pipeline/labels.js';
 export type {

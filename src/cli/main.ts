@@ -4,7 +4,7 @@ import { CryosamError } from '../errors.js';
 import { removePendingTempFiles } from '../io/atomic.js';
 import { registerInfo } from './info.js';
 import { registerModels } from './models.js';
-import { registerSegment, registerPick, registerCache } from './pipeline.js';
+import { registerSegment, registerPick, registerReference, registerCache } from './pipeline.js';
 import { registerSimulate } from './simulate.js';
 import { registerEval } from './eval.js';
 import { registerDemo } from './demo.js';
@@ -24,6 +24,7 @@ program
 registerInfo(program);
 registerSegment(program);
 registerPick(program);
+registerReference(program);
 registerBatch(program);
 registerSimulate(program);
 registerEval(program);

@@ -8,14 +8,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CryosamError } from '../errors.js';
-import { readPicks, writePicks, cliFormat, checkPicksInside } from '../io/coords/index.js';
+import { readPicks, writePicks, cliFormat, checkPicksInside, type CoordFrame } from '../io/coords/index.js';
+import { resolveDataset, type DatasetTomogram } from '../io/dataset/index.js';
+import { referenceFromTomograms } from '../pipeline/reference-merge.js';
 import { formatFromExtension, OUTPUT_FORMAT_HELP } from '../io/coords/formats.js';
 import { checkOutputFolder, checkOutputs, requireInputFile } from '../io/files.js';
 import { AVERAGE_FILE, loadReference, REFERENCE_FILE, saveReference } from '../pipeline/reference-file.js';
-import type { Reference } from '../pipeline/reference.js';
+import { sameVoxelSize, type Reference } from '../pipeline/reference.js';
 import { rescaleVolume } from '../volume/resample.js';
 import { describeEngineNames, parseEngineName } from '../engines/registry.js';
-import { readMrc, requireVoxelSize, writeMrc } from '../io/mrc/index.js';
+import { readMrc, readMrcHeader, requireVoxelSize, writeMrc } from '../io/mrc/index.js';
 import { cacheDir, modelsDir } from '../paths.js';
 import { DEFAULT_CACHE_LIMIT_BYTES, DiskCache } from '../pipeline/cache.js';
 import { CryoSam } from '../pipeline/cryosam.js';
@@ -25,7 +27,7 @@ import { isTopK, TOP_K_RULE, type Instance, type MissingWedgeReport, type PickOp
 import { tomogramName } from '../io/tomogram-name.js';
 import { writeRunReport } from '../io/report.js';
 import { peakRssMiB } from '../memory.js';
-import { isInsideVolume, meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
+import { isInsideVolume, meanVoxelSize, type Axis, type Shape3, type Volume } from '../volume/volume.js';
 import { createCliProgress } from './progress.js';
 
 function parsePoint(value: string, previous: VoxelPoint[] = []): VoxelPoint[] {
@@ -196,7 +198,7 @@ const MAX_RESCALE = 2;
 function toReferenceSampling(tomo: Volume, referenceA: number, file: string, o: { mask?: string; labels?: string }): Volume {
   const own = meanVoxelSize(tomo.voxelSize);
   const ratio = own / referenceA;
-  if (Math.abs(ratio - 1) <= 0.02) return tomo;
+  if (sameVoxelSize(own, referenceA)) return tomo;
   if (ratio > MAX_RESCALE || ratio < 1 / MAX_RESCALE) {
     throw new CryosamError(`voxel size ${own} Å differs from the reference's ${referenceA} Å by more than ${MAX_RESCALE}×; make a reference at a closer voxel size`, file);
   }
@@ -325,7 +327,8 @@ export function registerPick(program: Command): void {
         const picks = tomo === original ? result.picks : result.picks.map((p) => ({ ...p, ...toOriginalSampling(p, original, tomo) }));
         await writePicks(o.output, picks, { voxelSize: meanVoxelSize(original.voxelSize), shape: original.shape }, { format, tomoName: tomogramName(tomoFile) });
         await writeInstanceOutputs(tomo, result.instances, o.mask, o.labels);
-        const reference = { ...result.reference, source: { ...result.reference.source, tomogram: result.reference.source.tomogram ?? path.resolve(tomoFile) } };
+        // A reference made here names this tomogram's file as its source.
+        const reference = saved ? result.reference : { ...result.reference, sources: result.reference.sources.map((s) => ({ ...s, tomogram: s.tomogram ?? path.resolve(tomoFile) })) };
         if (o.saveReference) await saveReference(o.saveReference, reference);
         if (o.average) await writeAverage(o.average, reference);
         await writeRunReport(`${o.output}.report.json`, {
@@ -338,8 +341,8 @@ export function registerPick(program: Command): void {
           prompts,
           reference: {
             from: o.reference ? path.resolve(o.reference) : 'the prompts',
-            sourceTomogram: reference.source.tomogram ?? null,
-            sourcePrompts: reference.source.prompts.length,
+            sourceTomograms: reference.sources.map((s) => s.tomogram ?? null),
+            sourcePrompts: reference.sources.reduce((n, s) => n + s.prompts.length, 0),
             voxelSizeA: reference.voxelSizeA,
             rescaledFromA: tomo === original ? null : meanVoxelSize(original.voxelSize),
             saved: o.saveReference ? path.resolve(o.saveReference) : null,
@@ -356,6 +359,120 @@ export function registerPick(program: Command): void {
       } finally {
         progress.stop();
         await sam.dispose();
+      }
+    });
+}
+
+/** A tomogram's voxel size (Å) and shape, as its coordinate files are read. */
+type TomogramFrame = CoordFrame & { shape: Shape3 };
+
+/** --prompts files for several tomograms: each tomogram's prompts, matched by the files' tomogram names (others are ignored and named). */
+async function promptsByTomogram(files: string[], format: string | undefined, dataset: readonly DatasetTomogram[], frames: readonly TomogramFrame[]): Promise<{ found: VoxelPoint[][]; ignored: string[] }> {
+  const found: VoxelPoint[][] = dataset.map(() => []);
+  /** Tomograms the files name that were not given, per file. */
+  const ignored: string[] = [];
+  for (const file of files) {
+    const named = new Set<string>();
+    for (const [i, t] of dataset.entries()) {
+      const picks = await readPicks(file, frames[i], { format: format === undefined ? undefined : cliFormat(format) });
+      if (picks.length === 0) throw new CryosamError('no prompts in the file', file);
+      const unnamed = picks.every((p) => p.tomoName === undefined);
+      if (unnamed && dataset.length > 1) throw new CryosamError(`names no tomogram (no rlnTomoName, run_name or tomo column); with ${dataset.length} tomograms every prompt must say which it is in`, file);
+      const mine = unnamed ? picks : picks.filter((p) => p.tomoName !== undefined && tomogramName(p.tomoName) === tomogramName(t.name));
+      picks.forEach((p) => p.tomoName !== undefined && named.add(tomogramName(p.tomoName)));
+      checkPicksInside(mine, frames[i].shape, file);
+      found[i].push(...mine.map(({ x, y, z }) => ({ x, y, z })));
+    }
+    const given = new Set(dataset.map((t) => tomogramName(t.name)));
+    const unknown = [...named].filter((n) => !given.has(n));
+    if (unknown.length) ignored.push(`${file}: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}`);
+  }
+  return { found, ignored };
+}
+
+export function registerReference(program: Command): void {
+  program
+    .command('reference')
+    .description('Make a reference from prompts in one or several tomograms (e.g. a STAR file with rlnTomoName); pick a dataset with it (cryosam pick --reference, cryosam batch)')
+    .argument('<tomograms...>', 'tomogram MRC files, globs, a RELION 5 tomograms.star or a copick config')
+    .requiredOption('-o, --output <dir>', 'reference folder to write (created if missing): reference.json and average.mrc, the self-template averaged over every tomogram; a run report beside it (<dir>.report.json)')
+    .option('--prompts <file>', 'point prompts (STAR, RELION 5, copick JSON, NDJSON, CSV, IMOD; repeatable). With several tomograms each prompt names its tomogram (rlnTomoName, copick run_name, a tomo column); tomograms without prompts are left out', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--prompts-format <format>', 'format of the --prompts files when their extension and content do not tell (e.g. relion5, csv)')
+    .option('--at <x,y,z>', 'point prompt in voxels, x,y,z order (repeatable; one tomogram only)', parsePoint)
+    .addOption(new Option('--query <mode>', `query: mean (masked average over all prompts, the paper; default ${DEFAULTS.pick.query}), per-prompt or centre`).choices(['mean', 'per-prompt', 'centre']))
+    .option('--feature-step <s>', `encode every s-th slice along each axis (default ${DEFAULTS.pick.featureSliceStep})`, parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
+    .option('--tilt-range <range>', 'tilt range whose missing wedge the self-template comparison leaves out: auto (default: read off each tomogram), none, or MIN,MAX in degrees (beam along z, tilt axis y)', parseTiltRange)
+    .option('--voxel-size <A>', 'voxel size in Å of every tomogram, overriding the MRC headers (a tomograms.star or copick config gives its own)', parseNumber('expected a positive number of Å', (v) => v > 0))
+    .option('--copick-voxel-spacing <Å>', 'copick project: the voxel spacing whose tomograms to use (default: the only one)', Number)
+    .option('--copick-tomo-type <type>', 'copick project: the tomogram type to use (default: the only one)')
+    .option('--engine <name>', `engine: ${describeEngineNames()}`)
+    .option('--models-dir <dir>', 'folder with model weights (default $CRYOSAM_MODELS or ~/.cache/cryosam/models)')
+    .addOption(new Option('--device <device>', 'where ONNX engines run').choices(['cpu', 'cuda', 'webgpu']))
+    .option('--threads <n>', 'CPU threads for ONNX engines', parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
+    .option('--workers <n>', `worker threads that segment proposals (default: the machine's cores, here ${os.availableParallelism()})`, parseNumber('expected a whole number ≥ 1', (v) => Number.isInteger(v) && v >= 1))
+    .option('--no-cache', 'do not read or write the embedding/feature cache')
+    .option('--cache-dir <dir>', 'cache folder (default $CRYOSAM_CACHE or ~/.cache/cryosam/cache)')
+    .option('-q, --quiet', 'no progress bars or notes on stderr')
+    .action(async (inputs: string[], o: CommonOptions & {
+      output: string; prompts?: string[] | string; query?: QueryMode; featureStep?: number; tiltRange?: [number, number] | 'auto' | 'none';
+      workers?: number; copickVoxelSpacing?: number; copickTomoType?: string;
+    }) => {
+      const promptFiles = o.prompts === undefined ? [] : ([] as string[]).concat(o.prompts);
+      if (promptFiles.length && o.at?.length) throw new CryosamError('give prompts with --at or --prompts, not both');
+      if (!promptFiles.length && !o.at?.length) throw new CryosamError('no prompt: give --prompts FILE (several tomograms) or --at X,Y,Z (one tomogram)');
+      const dataset = await resolveDataset(inputs, { copick: { voxelSpacing: o.copickVoxelSpacing, tomoType: o.copickTomoType } });
+      if (o.at?.length && dataset.length > 1) throw new CryosamError(`--at gives voxels in one tomogram; ${dataset.length} were given: give --prompts FILE naming each prompt's tomogram`);
+      for (const f of promptFiles) await requireInputFile(f);
+      await checkReferenceFolder(o.output, undefined);
+      const report = `${o.output.replace(/[\\/]+$/, '')}.report.json`;
+      await checkOutputs([report], [...dataset.map((t) => t.path), ...promptFiles]);
+      if (o.engine !== undefined) await parseEngineName(o.engine, o.modelsDir ?? modelsDir());
+      const voxelOf = (t: DatasetTomogram) => o.voxelSize ?? t.voxelSizeA;
+      const frames: TomogramFrame[] = [];
+      for (const t of dataset) {
+        const h = await readMrcHeader(t.path);
+        frames.push({ voxelSize: meanVoxelSize(requireVoxelSize(h.voxelSize, t.path, voxelOf(t))), shape: h.shape });
+      }
+      const { found: prompts, ignored } = o.at?.length ? { found: [o.at], ignored: [] } : await promptsByTomogram(promptFiles, o.promptsFormat, dataset, frames);
+      if (ignored.length) doneNote(o, `prompts in tomograms that were not given are ignored (${ignored.join('; ')})`);
+      o.at?.forEach((p) => checkPicksInside([p], frames[0].shape, dataset[0].path));
+      const used = dataset.map((t, i) => ({ t, prompts: prompts[i] })).filter((u) => u.prompts.length > 0);
+      if (used.length === 0) throw new CryosamError(`none of the given tomograms (${dataset.slice(0, 5).map((t) => t.name).join(', ')}${dataset.length > 5 ? ', ...' : ''}) has a prompt in the --prompts files`);
+      const left = dataset.length - used.length;
+      if (left) doneNote(o, `${left} tomogram(s) have no prompt and are left out: ${dataset.filter((_, i) => !prompts[i].length).slice(0, 5).map((t) => t.name).join(', ')}`);
+      const t0 = performance.now();
+      const progress = createCliProgress(o.quiet);
+      try {
+        const result = await referenceFromTomograms(
+          used.map(({ t, prompts: p }) => ({
+            name: t.name, file: t.path, prompts: p,
+            open: async () => openCryoSam(await loadTomogram(t.path, voxelOf(t), true), o, progress.onProgress, o.workers),
+          })),
+          {
+            query: o.query, featureSliceStep: o.featureStep,
+            tiltRange: Array.isArray(o.tiltRange) ? { axis: 'y', minDeg: o.tiltRange[0], maxDeg: o.tiltRange[1] } : o.tiltRange,
+          },
+        );
+        progress.stop();
+        await saveReference(o.output, result.reference);
+        const { particle } = result.reference;
+        await writeRunReport(report, {
+          command: 'reference',
+          inputs,
+          output: o.output,
+          engines: result.reference.engines,
+          voxelSizeA: result.reference.voxelSizeA,
+          tomograms: result.tomograms,
+          particle,
+          average: result.reference.average ? { size: result.reference.average.size, voxelSizeA: result.reference.average.voxelSizeA } : null,
+          seconds: (performance.now() - t0) / 1000,
+          peakRssMiB: Math.round(peakRssMiB()),
+        });
+        const picked = result.tomograms.reduce((n, t) => n + t.picks, 0);
+        doneNote(o, `saved the reference in ${o.output}: ${result.tomograms.reduce((n, t) => n + t.prompts, 0)} prompts in ${result.tomograms.length} tomogram(s), particle radius ${particle.equivalentRadius.toFixed(1)} voxels; ` +
+          (result.reference.average ? `self-template averaged over ${picked} picks (${path.join(o.output, AVERAGE_FILE)})` : 'no self-template (no particle was picked)') + `; run report ${report}`);
+      } finally {
+        progress.stop();
       }
     });
 }

@@ -11,9 +11,9 @@ import { CryosamError } from '../errors.js';
 import type { EngineOptions } from '../engines/registry.js';
 import type { Pick } from '../io/coords/pick.js';
 import { CryoSam } from '../pipeline/cryosam.js';
-import type { PickOptions, PickResult, QueryMode, VoxelPoint } from '../pipeline/types.js';
+import type { ParticleMask, PickOptions, PickResult, QueryMode, VoxelPoint } from '../pipeline/types.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
-import type { Volume } from '../volume/volume.js';
+import type { Shape3, Volume } from '../volume/volume.js';
 import { Rng } from './simulate/rng.js';
 import { scorePicks, type PickScore } from './score.js';
 
@@ -332,4 +332,123 @@ async function timedPick(
 
 function report(opts: { onProgress?: ProgressCallback }, stage: string, done: number, total: number): void {
   (opts.onProgress ?? noProgress)({ stage, done, total });
+}
+
+/** A unit vector (x, y, z) drawn uniformly on the sphere. */
+export function randomDirection(rng: Rng): VoxelPoint {
+  const cosTheta = 2 * rng.uniform() - 1, phi = 2 * Math.PI * rng.uniform();
+  const s = Math.sqrt(1 - cosTheta * cosTheta);
+  return { x: s * Math.cos(phi), y: s * Math.sin(phi), z: cosTheta };
+}
+
+/** Dice of a bounding-box mask with the voxels labelled `id` in a label volume (`idVoxels` of them). */
+function maskDice(mask: ParticleMask | undefined, labels: Int32Array, id: number, idVoxels: number, shape: Shape3): number {
+  if (!mask || id <= 0) return 0;
+  const [, ny, nx] = shape;
+  const { z0, z1, y0, y1, x0, x1 } = mask.bbox;
+  let inside = 0, both = 0;
+  for (let z = z0, i = 0; z < z1; z++) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++, i++) {
+    if (!mask.mask[i]) continue;
+    inside++;
+    if (labels[(z * ny + y) * nx + x] === id) both++;
+  }
+  return (2 * both) / (inside + idVoxels);
+}
+
+/** Dice of the sphere of a labelled particle's volume, at its true centre, with the particle: what a mask should beat. */
+function sphereDice(labels: Int32Array, id: number, idVoxels: number, centre: VoxelPoint, shape: Shape3): number {
+  const [nz, ny, nx] = shape;
+  const r = Math.cbrt((3 * idVoxels) / (4 * Math.PI));
+  let inside = 0, both = 0;
+  for (let z = Math.max(0, Math.floor(centre.z - r)); z <= Math.min(nz - 1, Math.ceil(centre.z + r)); z++) {
+    for (let y = Math.max(0, Math.floor(centre.y - r)); y <= Math.min(ny - 1, Math.ceil(centre.y + r)); y++) {
+      for (let x = Math.max(0, Math.floor(centre.x - r)); x <= Math.min(nx - 1, Math.ceil(centre.x + r)); x++) {
+        if ((z - centre.z) ** 2 + (y - centre.y) ** 2 + (x - centre.x) ** 2 > r * r) continue;
+        inside++;
+        if (labels[(z * ny + y) * nx + x] === id) both++;
+      }
+    }
+  }
+  return (2 * both) / (inside + idVoxels);
+}
+
+export interface ClickRun {
+  seed: number;
+  /** The clicked particle's centre and the click, in voxels. */
+  particle: VoxelPoint;
+  click: VoxelPoint;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Dice of the clicked particle's 3D mask with its true mask. */
+  promptDice: number;
+  seconds: number;
+}
+
+export interface ClickRow {
+  /** Distance of the click from the particle's centre, in particle radii. */
+  fraction: number;
+  f1: MeanSd;
+  worstF1: number;
+  precision: MeanSd;
+  recall: MeanSd;
+  promptDice: MeanSd;
+  worstPromptDice: number;
+  runs: ClickRun[];
+}
+
+/**
+ * Clicks that miss the centre, as a person clicks: per seed, one target particle drawn at random
+ * and one random direction; for each fraction f, one prompt f particle radii from the particle's
+ * centre along that direction (the same particle and direction for every f, so the rows compare
+ * like with like). F1 of the pick, and Dice of the clicked particle's mask with its true mask
+ * (`instances`: the simulation's instance volume, 0 = background). `sphereDice`: a sphere of each
+ * clicked particle's true volume at its true centre, the baseline a mask should beat.
+ */
+export async function offCentreClicks(
+  target: EvalTarget & { instances: Int32Array },
+  opts: ProtocolOptions & { fractions?: readonly number[]; seeds?: readonly number[] } = {},
+): Promise<{ rows: ClickRow[]; sphereDice: MeanSd }> {
+  const fractions = opts.fractions ?? [0, 1 / 3, 1 / 2];
+  const seeds = opts.seeds ?? DEFAULT_SEEDS;
+  if (target.truth.length === 0) throw new CryosamError('the target class has no ground-truth particles to click');
+  const { shape } = target.tomogram;
+  const [, ny, nx] = shape;
+  const clicks = seeds.map((seed) => {
+    const rng = new Rng(seed);
+    const particle = target.truth[Math.floor(rng.uniform() * target.truth.length)];
+    const id = target.instances[(Math.round(particle.z) * ny + Math.round(particle.y)) * nx + Math.round(particle.x)];
+    let voxels = 0;
+    for (let i = 0; i < target.instances.length; i++) if (target.instances[i] === id) voxels++;
+    return { seed, particle, id, voxels, direction: randomDirection(rng) };
+  });
+  const sphere = clicks.map((c) => sphereDice(target.instances, c.id, c.voxels, c.particle, shape));
+  return withSession(target, opts, async (session) => {
+    const runs = new Map<number, ClickRun[]>(fractions.map((f) => [f, []]));
+    for (const [k, c] of clicks.entries()) {
+      for (const f of fractions) {
+        const d = f * target.radiusVoxels, u = c.direction;
+        const at = (v: number, n: number) => Math.min(n - 1, Math.max(0, Math.round(v)));
+        const click = { x: at(c.particle.x + d * u.x, nx), y: at(c.particle.y + d * u.y, ny), z: at(c.particle.z + d * u.z, shape[0]) };
+        const { result, seconds } = await timedPick(session, [click], opts.pickOptions ?? {});
+        const s = scorePicks(result.picks, target.truth, target.radiusVoxels);
+        const prompted = result.instances.find((inst) => inst.prompted);
+        runs.get(f)!.push({
+          seed: c.seed, particle: { x: c.particle.x, y: c.particle.y, z: c.particle.z }, click, precision: s.precision, recall: s.recall, f1: s.f1,
+          promptDice: maskDice(prompted, target.instances, c.id, c.voxels, shape), seconds,
+        });
+      }
+      report(opts, 'off-centre clicks', k + 1, clicks.length);
+    }
+    const rows = fractions.map((fraction) => {
+      const rs = runs.get(fraction)!;
+      return {
+        fraction, runs: rs,
+        f1: meanSd(rs.map((r) => r.f1)), worstF1: Math.min(...rs.map((r) => r.f1)),
+        precision: meanSd(rs.map((r) => r.precision)), recall: meanSd(rs.map((r) => r.recall)),
+        promptDice: meanSd(rs.map((r) => r.promptDice)), worstPromptDice: Math.min(...rs.map((r) => r.promptDice)),
+      };
+    });
+    return { rows, sphereDice: meanSd(sphere) };
+  });
 }

@@ -23,20 +23,22 @@ import { DEFAULTS } from './defaults.js';
 import { EmbeddingStore } from './embedding-store.js';
 import { FeatureVolume } from './feature-volume.js';
 import { pointMask } from './instance.js';
-import { matchFeatures } from './matching.js';
+import { matchFeatures, type MatchResult } from './matching.js';
+import type { Peak } from './nms.js';
+import { voteParticleSize, voterPeaks, withParticleSize } from './particle-size.js';
 import { resolvePickOptions } from './options.js';
 import { centreGeometry, densityCentre } from './particle.js';
 import { toPicks } from './picks.js';
-import { buildReference, REFERENCE_VERSION, type Reference } from './reference.js';
+import { buildReference, isSourceOf, REFERENCE_VERSION, sameVoxelSize, type Reference } from './reference.js';
 import { pickReport } from './report.js';
-import { segmentPrompts } from './segment-prompts.js';
+import { segmentClick, segmentPrompts } from './segment-prompts.js';
 import { segmentProposals } from './segment-proposals.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import { StageTimer } from './stage-timer.js';
 import { templateCut } from './template-cut.js';
 import { SharedEmbeddings } from './shared-embeddings.js';
 import { SegmentWorkers } from './worker-pool.js';
-import type { Instance, MissingWedgeReport, PickOptions, PickResult, ReferenceOptions, ResolvedPickOptions, SegmentOptions, VoxelPoint } from './types.js';
+import type { Instance, MissingWedgeReport, ParticleMask, ParticleSizeVote, PickOptions, PickResult, ReferenceOptions, ResolvedPickOptions, SegmentOptions, VoxelPoint } from './types.js';
 
 export interface CryoSamOptions {
   engine?: EngineOptions;
@@ -72,9 +74,6 @@ function checkPromptInside(p: VoxelPoint, shape: Shape3, what = 'prompt'): void 
   const [nz, ny, nx] = shape;
   throw new CryosamError(`${what} at x=${p.x}, y=${p.y}, z=${p.z} lies outside the tomogram (x 0..${nx - 1}, y 0..${ny - 1}, z 0..${nz - 1})`);
 }
-
-/** Voxel sizes within this relative difference count as the same (features and particle size in voxels carry over). */
-const VOXEL_SIZE_TOLERANCE = 0.02;
 
 /** With this many proposals or more, the workers embed every slice first (a pick of hundreds visits nearly all). */
 const PREFILL_PROPOSALS = 32;
@@ -158,12 +157,13 @@ export class CryoSam {
   }
 
   /**
-   * Segments the particle under one point prompt in 3D (cross-plane self-prompting), as instance 1.
+   * Segments the particle under one point prompt in 3D (cross-plane self-prompting), as instance 1;
+   * a click well off the particle's density centre is segmented from that centre (segment-prompts.ts).
    * When no plane yields a mask, the instance is the prompt's voxel alone.
    */
   async segment(prompt: VoxelPoint, opts: SegmentOptions = {}): Promise<Instance> {
     const segment = this.checkedSegmentOptions([prompt], opts);
-    const mask = (await segmentFromPrompt(this.store, this.shape, prompt, segment)) ?? pointMask(prompt, this.shape);
+    const mask = (await segmentClick(this.store, this.tomogram, prompt, segment)) ?? pointMask(prompt, this.shape);
     return { ...mask, id: 1, prompted: true, similarity: 1 };
   }
 
@@ -172,7 +172,7 @@ export class CryoSam {
     if (prompts.length === 0) throw new CryosamError('a reference needs at least one prompt');
     const segment = this.checkedSegmentOptions(prompts, opts.segment ?? {});
     const step = opts.featureSliceStep ?? DEFAULTS.pick.featureSliceStep;
-    const prompted = await timer.time('segment prompts', () => segmentPrompts({ store: this.store, shape: this.shape, prompts, segment, onProgress: this.onProgress }));
+    const prompted = await timer.time('segment prompts', () => segmentPrompts({ store: this.store, tomogram: this.tomogram, prompts, segment, onProgress: this.onProgress }));
     const features = await timer.time('features', () => this.featureVolume(step));
     return timer.time('query', () =>
       buildReference({ tomogram: this.tomogram, tomogramSha256: this.contentHash, engines: this.engineIdentities(), prompts, prompted, features, featureSliceStep: step, queryMode: opts.query ?? DEFAULTS.pick.query }),
@@ -184,32 +184,59 @@ export class CryoSam {
     const { options, segment } = resolvePickOptions(opts);
     const timer = new StageTimer();
     const before = this.counters();
-    const reference = 'version' in prompts ? this.checkReference(prompts, options.topK) : await this.reference(prompts, { ...options, segment: opts.segment }, timer);
-    // The prompted particles take part when they are in this tomogram; elsewhere the saved self-template stands in.
-    const here = reference.source.tomogramSha256 === this.contentHash ? reference.prompted : [];
-    const features = await this.featureVolume(reference.featureSliceStep);
-    const { equivalentRadius, meanVoxels } = reference.particle;
-    const nmsRadius = options.nmsRadius ?? Math.max(DEFAULTS.pick.minNmsRadius, equivalentRadius);
-    const matchOptions = { mode: options.matching, pyramid: options.pyramid, similarityThreshold: options.similarityThreshold, nmsRadius };
-    const match = await timer.time('matching', () => matchFeatures(features, reference.query.vectors, matchOptions, this.onProgress));
+    const given = 'version' in prompts ? this.checkReference(prompts, options.topK) : await this.reference(prompts, { ...options, segment: opts.segment }, timer);
+    // The prompted particles take part when they are in this tomogram. The template cut's first round
+    // compares with the reference's self-template when it has one (saved, or merged over tomograms), else with the first prompt.
+    const here = isSourceOf(given, this.contentHash) ? given.prompted : [];
+    const prompted = here.filter((inst) => inst.voxels > 0);
+    const features = await this.featureVolume(given.featureSliceStep);
+    const nmsRadiusOf = (r: Reference) => options.nmsRadius ?? Math.max(DEFAULTS.pick.minNmsRadius, r.particle.equivalentRadius);
+    const match = (nmsRadius: number, stage = 'matching') => timer.time(stage, () =>
+      matchFeatures(features, given.query.vectors, { mode: options.matching, pyramid: options.pyramid, similarityThreshold: options.similarityThreshold, nmsRadius }, this.onProgress));
     const auto = options.topK === 'auto';
-    const proposals = match.peaks.slice(0, Math.min(options.topK === 'auto' ? DEFAULTS.pick.autoTopKLimit : options.topK, match.peaks.length));
-    const segmented = await timer.time('segment proposals', () =>
-      this.withWorkers(segment, proposals.length, (workers) =>
+    const proposalsOf = (m: MatchResult) => m.peaks.slice(0, Math.min(options.topK === 'auto' ? DEFAULTS.pick.autoTopKLimit : options.topK, m.peaks.length));
+    let nmsRadius = nmsRadiusOf(given);
+    let matched = await match(nmsRadius);
+    const result = await this.withWorkers(segment, proposalsOf(matched).length, async (workers) => {
+      // Each proposal is segmented once: the size vote's masks are the proposals' own.
+      const masks = new Map<string, Promise<ParticleMask | undefined>>();
+      const segmentPeak = (peak: Peak) => {
+        const key = `${peak.x},${peak.y},${peak.z}`;
+        let job = masks.get(key);
+        if (!job) masks.set(key, (job = workers ? workers.segment(peak) : segmentFromPrompt(this.store, this.shape, peak, segment)));
+        return job;
+      };
+      let reference = given, vote: ParticleSizeVote | undefined;
+      // A reference with a self-template has its size settled: the template's box was sized by it.
+      if (prompted.length && !given.average) {
+        vote = await timer.time('particle size', async () => {
+          const voters = voterPeaks(matched.peaks, prompted, nmsRadius, DEFAULTS.pick.sizeVoters);
+          return voteParticleSize(prompted.map((inst) => inst.voxels), await Promise.all(voters.map(segmentPeak)));
+        });
+        reference = withParticleSize(given, vote.votedVoxels);
+        if (nmsRadiusOf(reference) !== nmsRadius) matched = await match((nmsRadius = nmsRadiusOf(reference)), 'matching (voted size)');
+      }
+      const proposals = proposalsOf(matched);
+      const { meanVoxels } = reference.particle;
+      const segmented = await timer.time('segment proposals', () =>
         segmentProposals({
           store: this.store, shape: this.shape, proposals, taken: here, nmsRadius, segment, onProgress: this.onProgress,
           volumeVoxels: [options.volumeRange[0] * meanVoxels, options.volumeRange[1] * meanVoxels],
           stopAfterRejects: auto ? DEFAULTS.pick.autoStopAfterRejects : Infinity,
-          ...(workers ? { segmentPeak: (peak) => workers.segment(peak), lookahead: 2 * this.parallel!.workers } : {}),
+          segmentPeak, ...(workers ? { lookahead: 2 * this.parallel!.workers } : {}),
         }),
-      ),
-    );
+      );
+      return { reference, vote, proposals, segmented };
+    });
+    const { reference, vote, proposals, segmented } = result;
+    const { equivalentRadius } = reference.particle;
     const centreOf = this.densityCentres(reference);
     const wedge = auto ? this.missingWedge(options.tiltRange) : 'none';
     const cut = !auto ? undefined : await timer.time('verify and cut', () =>
       templateCut({
-        tomogram: this.tomogram, prompted: here.filter((inst) => inst.voxels > 0), found: segmented.found, centreOf, equivalentRadius,
-        measured: wedge === 'none' ? undefined : measuredRegion(wedge), template: here.length ? undefined : reference.average, onProgress: this.onProgress,
+        tomogram: this.tomogram, prompted, found: segmented.found, centreOf, equivalentRadius,
+        measured: wedge === 'none' ? undefined : measuredRegion(wedge), template: reference.average, onProgress: this.onProgress,
+        threads: this.parallel?.workers ?? 1,
       }),
     );
     const instances = [...here, ...(cut?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
@@ -218,7 +245,7 @@ export class CryoSam {
     const report = pickReport({
       stages: timer.stages, counters: this.counters(), before, cache: this.cache?.stats, proposals: proposals.length, instances: instances.length, picks: picks.length,
       rejected: { ...segmented.rejected, duplicate: cut?.rejected.duplicate ?? 0, cut: cut?.rejected.cut ?? 0 },
-      options, nmsRadius, match, featureBytes: features.bytes, missingWedge: wedge,
+      options, nmsRadius, match: matched, featureBytes: features.bytes, missingWedge: wedge, particleSize: vote,
     });
     return { picks, instances, reference: refined, report };
   }
@@ -276,11 +303,10 @@ export class CryoSam {
     if (identityKey(reference.engines.segmenter) !== identityKey(ours.segmenter) || identityKey(reference.engines.features) !== identityKey(ours.features)) {
       throw new CryosamError(`the reference was made with other engines (${reference.engines.segmenter.name}+${reference.engines.features.name}; this run uses ${ours.segmenter.name}+${ours.features.name})`);
     }
-    const ratio = meanVoxelSize(this.tomogram.voxelSize) / reference.voxelSizeA;
-    if (!(Math.abs(ratio - 1) <= VOXEL_SIZE_TOLERANCE)) {
+    if (!sameVoxelSize(meanVoxelSize(this.tomogram.voxelSize), reference.voxelSizeA)) {
       throw new CryosamError(`the reference was made at ${reference.voxelSizeA} Å per voxel and this tomogram is at ${meanVoxelSize(this.tomogram.voxelSize)} Å: rescale the tomogram to the reference's voxel size first`);
     }
-    const here = reference.source.tomogramSha256 === this.contentHash && reference.prompted.length > 0;
+    const here = isSourceOf(reference, this.contentHash) && reference.prompted.length > 0;
     if (!here && topK === 'auto' && !reference.average) {
       throw new CryosamError('the reference has no self-template average (a pick makes it), which the automatic count needs in another tomogram; give --top-k N');
     }

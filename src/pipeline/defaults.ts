@@ -39,6 +39,11 @@ export const DEFAULTS = {
      * prompt's own mask was off in size).
      */
     volumeRange: [0.5, 2] as readonly [number, number],
+    /**
+     * The best proposals (after the prompts) segmented first to vote the particle's size with the
+     * prompts (src/pipeline/particle-size.ts): the median of 16 is robust to a few look-alikes.
+     */
+    sizeVoters: 16,
     /** Matching mode: the paper's coarse-to-fine pyramid; 'naive' scores every voxel (an ablation). */
     matching: 'hierarchical' as 'hierarchical' | 'naive',
     /** Downsampling ratios of the matching pyramid, coarse to fine (the paper's 1/16, 1/8, 1/4). */

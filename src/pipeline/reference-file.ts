@@ -1,7 +1,7 @@
 /**
  * A Reference kept on disk, so that one click can pick a whole dataset: a folder holding
  * `reference.json` (format version, engine identities, voxel size, particle size and contrast,
- * query vectors, the prompts' source) and `average.mrc`, the self-template: the user's first
+ * query vectors, the tomograms and prompts it was made from) and `average.mrc`, the self-template: the user's first
  * subtomogram average, viewable in ChimeraX. Both are written atomically; reading checks every
  * field and names the file at fault.
  */
@@ -27,13 +27,13 @@ const wedge = z.union([
 ]);
 const schema = z.object({
   format: z.literal(FORMAT),
-  version: z.number().int(),
+  version: z.literal(REFERENCE_VERSION),
   engines: z.object({ segmenter: identity, features: identity }),
   voxelSizeA: z.number().positive().finite(),
   featureSliceStep: z.number().int().positive(),
   query: z.object({ mode: z.enum(['mean', 'per-prompt', 'centre']), vectors: z.array(z.array(z.number().finite()).min(1)).min(1) }),
   particle: z.object({ meanVoxels: z.number().positive().finite(), equivalentRadius: z.number().positive().finite(), polarity: z.union([z.literal(-1), z.literal(1)]) }),
-  source: z.object({ tomogram: z.string().optional(), tomogramSha256: z.string(), prompts: z.array(point) }),
+  sources: z.array(z.object({ tomogram: z.string().optional(), tomogramSha256: z.string(), prompts: z.array(point) })).min(1),
   average: z.object({ file: z.literal(AVERAGE_FILE), size: z.number().int().positive(), stride: z.number().int().positive(), voxelSizeA: z.number().positive(), missingWedge: wedge }).optional(),
 });
 
@@ -55,7 +55,7 @@ export async function saveReference(dir: string, reference: Reference): Promise<
     featureSliceStep: reference.featureSliceStep,
     query: { mode: reference.query.mode, vectors: reference.query.vectors.map((v) => Array.from(v)) },
     particle: reference.particle,
-    source: reference.source,
+    sources: reference.sources,
     ...(average ? { average: { file: AVERAGE_FILE, size: average.size, stride: average.stride, voxelSizeA: average.voxelSizeA, missingWedge: average.missingWedge } } : {}),
   };
   await writeFileAtomic(path.join(dir, REFERENCE_FILE), JSON.stringify(json, null, 1) + '\n');
@@ -76,7 +76,12 @@ export async function loadReference(dir: string): Promise<Reference> {
   const format = (json as { format?: unknown } | null)?.format;
   if (format !== FORMAT) throw new CryosamError(`not a cryosam reference (format ${JSON.stringify(format ?? null)})`, file);
   const version = (json as { version?: unknown }).version;
-  if (version !== REFERENCE_VERSION) throw new CryosamError(`reference format version ${String(version)}; this cryosam reads version ${REFERENCE_VERSION}`, file);
+  if (version !== REFERENCE_VERSION && version !== 1) throw new CryosamError(`reference format version ${String(version)}; this cryosam reads versions 1 and ${REFERENCE_VERSION}`, file);
+  // Version 1 had one `source`, version 2 a list of them.
+  if (version === 1) {
+    const { source, ...rest } = json as { source?: unknown };
+    json = { ...rest, version: REFERENCE_VERSION, sources: source === undefined ? undefined : [source] };
+  }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -100,7 +105,7 @@ export async function loadReference(dir: string): Promise<Reference> {
     featureSliceStep: r.featureSliceStep,
     query: { mode: r.query.mode, vectors: r.query.vectors.map((v) => Float32Array.from(v)) },
     particle: r.particle,
-    source: r.source,
+    sources: r.sources,
     prompted: [],
     ...(average ? { average } : {}),
   };

@@ -15,7 +15,18 @@ import type { Volume } from '../volume/volume.js';
 import { meanVoxelSize } from '../volume/volume.js';
 import type { Instance, MissingWedgeReport, QueryMode, VoxelPoint } from './types.js';
 
-export const REFERENCE_VERSION = 1;
+/** Version 2: `sources`, a reference merged from prompts in several tomograms (version 1 had one `source`). */
+export const REFERENCE_VERSION = 2;
+
+/** A tomogram whose prompts a reference was made from. */
+export interface ReferenceSource {
+  /** Its file, when known. */
+  tomogram?: string;
+  /** sha256 of its normalised voxels: a reference's prompted particles take part in a pick of this tomogram. */
+  tomogramSha256: string;
+  /** The prompts, in voxels. */
+  prompts: VoxelPoint[];
+}
 
 export interface Reference {
   version: typeof REFERENCE_VERSION;
@@ -35,9 +46,9 @@ export interface Reference {
     /** −1: darker than the surroundings (protein in most reconstructions), +1: brighter. */
     polarity: -1 | 1;
   };
-  /** Where the prompts were given: the tomogram (its file, when known, and the sha256 of its normalised voxels) and the prompts, in voxels. */
-  source: { tomogram?: string; tomogramSha256: string; prompts: VoxelPoint[] };
-  /** The prompted particles' instances in the source tomogram (one per prompt; an empty mask where none was found). */
+  /** Where the prompts were given: one tomogram, or several for a merged reference (mergeReferences). */
+  sources: ReferenceSource[];
+  /** The prompted particles' instances in the only source tomogram (one per prompt; an empty mask where none was found); empty for a loaded or merged reference. */
   prompted: Instance[];
   /**
    * The self-template after a pick's template cut: the average of the prompts and the best matches
@@ -45,6 +56,19 @@ export interface Reference {
    * apart), and the missing wedge the particles were compared under. Absent until a pick has made it.
    */
   average?: { data: Float32Array; size: number; stride: number; voxelSizeA: number; missingWedge: MissingWedgeReport };
+}
+
+/** Voxel sizes within this relative difference count as the same (features and particle sizes in voxels carry over). */
+export const VOXEL_SIZE_TOLERANCE = 0.02;
+
+/** Whether two voxel sizes (Å) are the same for a reference (VOXEL_SIZE_TOLERANCE). */
+export function sameVoxelSize(a: number, b: number): boolean {
+  return Math.abs(a / b - 1) <= VOXEL_SIZE_TOLERANCE;
+}
+
+/** Whether the tomogram with this content hash is one the reference's prompts were given in. */
+export function isSourceOf(reference: Reference, tomogramSha256: string): boolean {
+  return reference.sources.some((s) => s.tomogramSha256 === tomogramSha256);
 }
 
 /** The prompted instances that have a mask: what the reference's features, size and contrast come from. */
@@ -75,7 +99,7 @@ export function buildReference(input: ReferenceInput): Reference {
     featureSliceStep: input.featureSliceStep,
     query: { mode: input.queryMode, vectors: buildQueries(input.features, segmented, input.queryMode) },
     particle: { meanVoxels, equivalentRadius: equivalentRadius(meanVoxels), polarity: contrastPolarity(input.tomogram, segmented) },
-    source: { tomogramSha256: input.tomogramSha256, prompts: input.prompts.map((p) => ({ x: p.x, y: p.y, z: p.z })) },
+    sources: [{ tomogramSha256: input.tomogramSha256, prompts: input.prompts.map((p) => ({ x: p.x, y: p.y, z: p.z })) }],
     prompted: input.prompted,
   };
 }

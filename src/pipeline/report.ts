@@ -2,7 +2,7 @@
 import type { Axis } from '../volume/volume.js';
 import type { CacheStats } from './cache.js';
 import type { MatchResult } from './matching.js';
-import type { MissingWedgeReport, PickReport, ResolvedPickOptions, StageReport } from './types.js';
+import type { MissingWedgeReport, ParticleSizeVote, PickReport, ResolvedPickOptions, StageReport } from './types.js';
 
 /** Running totals of a CryoSam's encoders (a pick reports the difference over its run). */
 export interface EncoderCounters {
@@ -26,6 +26,7 @@ export interface PickReportInput {
   match: MatchResult;
   featureBytes: number;
   missingWedge: MissingWedgeReport;
+  particleSize: ParticleSizeVote | undefined;
 }
 
 export function pickReport(r: PickReportInput): PickReport {
@@ -40,6 +41,7 @@ export function pickReport(r: PickReportInput): PickReport {
     cacheHits: { features: r.counters.featureCacheHits - r.before.featureCacheHits, embeddings: r.counters.embeddingCacheHits - r.before.embeddingCacheHits },
     ...(r.cache ? { cache: { ...r.cache } } : {}),
     rejected: r.rejected,
+    ...(r.particleSize ? { particleSize: r.particleSize } : {}),
     options: { ...r.options, nmsRadius: r.nmsRadius, peaks: r.match.peaks.length, levels: r.match.levels, featureBytes: r.featureBytes, missingWedge: r.missingWedge },
   };
 }

@@ -122,6 +122,16 @@ export interface StageReport {
   peakRssMiB: number;
 }
 
+/** How a pick voted the particle's size (src/pipeline/particle-size.ts). */
+export interface ParticleSizeVote {
+  /** Mean voxel count of the prompted particles' masks. */
+  promptVoxels: number;
+  /** Voxel counts of the best proposals that voted. */
+  voterVoxels: number[];
+  /** The particle's volume from here on: the median of the prompts' and voters' volumes, or the prompts' mean when that median is within √2× of it. */
+  votedVoxels: number;
+}
+
 export interface PickReport {
   stages: StageReport[];
   /** Slices sent through the feature encoder, per axis. */
@@ -139,6 +149,8 @@ export interface PickReport {
    * of a particle already found (same density centre), or below the template cut.
    */
   rejected: { empty: number; volume: number; duplicate: number; cut: number };
+  /** The particle size the best matches voted, when prompts were given in this tomogram. */
+  particleSize?: ParticleSizeVote;
   options: ResolvedPickOptions & {
     /** NMS radius used, in voxels. */
     nmsRadius: number;

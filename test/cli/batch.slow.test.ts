@@ -1,6 +1,7 @@
 /**
  * A dataset from one click, through the CLI as a user runs it: a reference saved from a pick in one
- * simulated tomogram picks three others (`cryosam batch`), reruns skip what is done, a killed run
+ * simulated tomogram picks three others (`cryosam batch`), a reference merged from clicks in two
+ * tomograms picks a third, reruns skip what is done, a killed run
  * resumes, a broken tomogram is recorded while the rest go on, and the same batch runs as a Slurm
  * array with a dependent merge on a real one-node cluster (.ci/slurm-up.sh).
  */
@@ -82,6 +83,39 @@ test('batch: every tomogram picked with the saved reference as well as from a cl
   const other = await runCli([...args.slice(0, -2), '--masks'], { env: env() });
   assert.equal(other.code, 1);
   assert.match(other.stderr, /another reference or other options/);
+});
+
+test('reference: prompts in two tomograms (a STAR with rlnTomoName) make one reference, with one average, that picks a third', async () => {
+  const prompt = async (seed: number) => (await truthOf(path.join(dir, `sim${seed}`)))[0];
+  const a = await prompt(3), b = await prompt(4);
+  const star = ['data_particles', '', 'loop_', '_rlnTomoName #1', '_rlnCoordinateX #2', '_rlnCoordinateY #3', '_rlnCoordinateZ #4',
+    `TS_03_tomogram ${a.x} ${a.y} ${a.z}`, `TS_04_tomogram ${b.x} ${b.y} ${b.z}`, ''].join('\n');
+  await fs.writeFile(path.join(dir, 'clicks.star'), star);
+  const ref = path.join(dir, 'merged.ref');
+  const r = await runCli(['reference', path.join(dir, 'data', '*', 'tomogram.mrc'), '--prompts', path.join(dir, 'clicks.star'), '-o', ref], { env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /1 tomogram\(s\) have no prompt and are left out: TS_05_tomogram/);
+  const json = JSON.parse(await fs.readFile(path.join(ref, 'reference.json'), 'utf8'));
+  assert.deepEqual(json.sources.map((s: { tomogram: string }) => path.relative(dir, s.tomogram)), [path.join('data', 'TS_03', 'tomogram.mrc'), path.join('data', 'TS_04', 'tomogram.mrc')]);
+  assert.ok(json.average, 'a self-template');
+  const report = JSON.parse(await fs.readFile(`${ref}.report.json`, 'utf8'));
+  for (const [i, t] of report.tomograms.entries()) {
+    const truth = (await truthOf(path.join(dir, `sim${[3, 4][i]}`))).length;
+    assert.ok(t.segmented === 1 && t.picks >= 0.8 * truth, `${t.name}: ${t.segmented} prompt segmented, ${t.picks} picks averaged of ${truth} particles`);
+  }
+
+  const out = path.join(dir, 'merged-05.star');
+  const picked = await runCli(['pick', path.join(dir, 'data', 'TS_05', 'tomogram.mrc'), '--reference', ref, '-o', out], { env: env() });
+  assert.equal(picked.code, 0, picked.stderr);
+  const score = scorePicks(await readPicks(out, { voxelSize: 10 }), await truthOf(path.join(dir, 'sim5')), 8);
+  assert.ok(score.f1 >= 0.85, `F1 ${score.f1.toFixed(3)} with the reference from seeds 3 and 4`);
+
+  // Prompts that do not say their tomogram cannot be shared out between two.
+  await fs.writeFile(path.join(dir, 'clicks.csv'), `x,y,z\n${a.x},${a.y},${a.z}\n`);
+  const bad = await runCli(['reference', path.join(dir, 'data', 'TS_03', 'tomogram.mrc'), path.join(dir, 'data', 'TS_04', 'tomogram.mrc'), '--prompts', path.join(dir, 'clicks.csv'), '-o', path.join(dir, 'bad.ref')], { env: env() });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /clicks\.csv: names no tomogram/);
+  await assert.rejects(fs.stat(path.join(dir, 'bad.ref', 'reference.json')));
 });
 
 test('batch: a broken tomogram is recorded as failed and the others are picked; the exit code says so', async () => {

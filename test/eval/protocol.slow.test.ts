@@ -5,6 +5,7 @@ import {
   annotationRatio,
   featureAblation,
   matchingAblation,
+  offCentreClicks,
   proposalCurve,
   queryAblation,
   wedgeAblation,
@@ -67,6 +68,32 @@ test('annotation ratio, matching and proposal experiments on a tiny synthetic to
     assert.ok(points[0].recall >= 1 / n && points[0].recall <= 2 / n, `recall ${points[0].recall} at K = 1`);
     for (const p of points) assert.ok(p.picks <= p.k + 1);
     assert.ok(points[2].recall >= points[0].recall);
+  } finally {
+    await session.dispose();
+  }
+});
+
+test('off-centre clicks: the same particle and direction at every distance; F1 and the clicked mask\'s Dice against the truth', async () => {
+  const s = synthetic(shape, particles, { radius: 4, contrast: 3, seed: 5 });
+  const t = { tomogram: s.volume, truth, radiusVoxels: 4, instances: s.labels };
+  const session = await CryoSam.create(t.tomogram, { cacheDir: false });
+  try {
+    const { rows, sphereDice } = await offCentreClicks(t, { session, fractions: [0, 0.5], seeds: [1, 2] });
+    assert.deepEqual(rows.map((r) => [r.fraction, r.runs.length]), [[0, 2], [0.5, 2]]);
+    for (const [k, run] of rows[1].runs.entries()) {
+      const centred = rows[0].runs[k];
+      assert.deepEqual(run.particle, centred.particle, 'the same particle at every distance');
+      const off = Math.hypot(run.click.x - run.particle.x, run.click.y - run.particle.y, run.click.z - run.particle.z);
+      assert.ok(off >= 2 - 0.9 && off <= 2 + 0.9, `click ${off.toFixed(2)} voxels off, asked 2`);
+    }
+    for (const row of rows) {
+      assert.equal(row.worstF1, Math.min(...row.runs.map((r) => r.f1)));
+      // Clear spheres: the clicked one is segmented (a mask that overlaps the truth), and most are found.
+      for (const run of row.runs) assert.ok(run.promptDice > 0.3 && run.promptDice <= 1, `prompt Dice ${run.promptDice}`);
+      assert.ok(row.recall.mean >= 0.8, `recall ${row.recall.mean} at ${row.fraction} radii`);
+    }
+    // A sphere of the true volume at the true centre of a sphere: nearly the particle itself.
+    assert.ok(sphereDice.mean > 0.85 && sphereDice.mean <= 1, `sphere Dice ${sphereDice.mean}`);
   } finally {
     await session.dispose();
   }

@@ -53,7 +53,11 @@ test('pick finds every sphere of an easy volume; naive and hierarchical matching
   assert.ok(hier.instances[0].prompted);
   // Report: one encoder pass per encoded slice, stages timed, picks carry volumes.
   assert.deepEqual(hier.report.encoderPasses, { z: 20, y: 28, x: 28 });
-  assert.deepEqual(hier.report.stages.map((s) => s.name), ['segment prompts', 'features', 'query', 'matching', 'segment proposals']);
+  assert.deepEqual(hier.report.stages.map((s) => s.name).filter((n) => n !== 'matching (voted size)'), ['segment prompts', 'features', 'query', 'matching', 'particle size', 'segment proposals']);
+  // The best matches voted the particle's size with the prompt: every sphere here is the same size.
+  const size = hier.report.particleSize!;
+  assert.ok(size.voterVoxels.length >= 8, `${size.voterVoxels.length} voters`);
+  assert.ok(size.voterVoxels.every((v) => Math.abs(v / size.votedVoxels - 1) < 0.5), `voters ${size.voterVoxels}, voted ${size.votedVoxels}`);
   assert.equal(hier.report.picks, hier.picks.length);
   assert.ok(hier.picks.every((p) => p.voxels > 50 && Math.abs(p.volumeNm3 - p.voxels) < 1e-6), 'voxel size 10 Å: 1 nm³ per voxel');
 });
@@ -129,7 +133,7 @@ test('prompting a sphere ranks spheres above rods of the same extent (classical 
     assert.ok(auto.picks.some((p) => p.score !== p.similarity));
     for (const p of result.picks) assert.equal(p.score, p.similarity);
     // The stages of the automatic count, and the self-template the cut refined, in the returned reference.
-    assert.deepEqual(auto.report.stages.map((s) => s.name), ['segment prompts', 'features', 'query', 'matching', 'segment proposals', 'verify and cut']);
+    assert.deepEqual(auto.report.stages.map((s) => s.name).filter((n) => n !== 'matching (voted size)'), ['segment prompts', 'features', 'query', 'matching', 'particle size', 'segment proposals', 'verify and cut']);
     const avg = auto.reference.average;
     assert.ok(avg && avg.data.length === avg.size ** 3 && avg.data.some((v) => v !== 0), 'a self-template average');
     assert.equal(avg.voxelSizeA, avg.size > 0 ? 10 * (avg.voxelSizeA / 10) : 0);

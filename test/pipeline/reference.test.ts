@@ -10,15 +10,15 @@ import { easyStage, SHAPE } from './stages.js';
 test('a reference holds unit queries, the prompts\' mean size and contrast, its engines and its source', async () => {
   const { particles, store, tomogram, features } = easyStage();
   const prompts = [particles[0], particles[1]];
-  const prompted = await segmentPrompts({ store, shape: SHAPE, prompts, segment: resolveSegmentOptions(), onProgress: () => {} });
+  const prompted = await segmentPrompts({ store, tomogram, prompts, segment: resolveSegmentOptions(), onProgress: () => {} });
   const { volume: fv } = await FeatureVolume.build(tomogram, features, 2, undefined, 'ref', () => {});
   const engines = { segmenter: { name: 'toy-seg', params: {} }, features: features.identity() };
   const ref = buildReference({ tomogram, tomogramSha256: 'abc', engines, prompts, prompted, features: fv, featureSliceStep: 2, queryMode: 'per-prompt' });
   assert.equal(ref.version, REFERENCE_VERSION);
   assert.deepEqual(ref.engines, engines);
   assert.equal(ref.voxelSizeA, 10);
-  assert.equal(ref.source.tomogramSha256, 'abc');
-  assert.deepEqual(ref.source.prompts, prompts.map(({ x, y, z }) => ({ x, y, z })));
+  assert.deepEqual(ref.sources.map((s) => s.tomogramSha256), ['abc']);
+  assert.deepEqual(ref.sources[0].prompts, prompts.map(({ x, y, z }) => ({ x, y, z })));
   const segmented = segmentedPrompts(ref);
   assert.equal(segmented.length, 2);
   assert.equal(ref.query.vectors.length, 2, 'per-prompt: one query per segmented prompt');

@@ -6,9 +6,9 @@ import { segmentProposals } from '../../src/pipeline/segment-proposals.js';
 import { easyStage, SHAPE } from './stages.js';
 
 test('proposals become instances after the prompts; repeats are skipped; wrong volumes and empty spots are rejected', async () => {
-  const { particles, store } = easyStage();
+  const { particles, store, tomogram } = easyStage();
   const segment = resolveSegmentOptions();
-  const taken = await segmentPrompts({ store, shape: SHAPE, prompts: [particles[0]], segment, onProgress: () => {} });
+  const taken = await segmentPrompts({ store, tomogram, prompts: [particles[0]], segment, onProgress: () => {} });
   const v = taken[0].voxels;
   const peaks = [
     { ...particles[0], score: 0.99 }, // the prompt again: skipped
