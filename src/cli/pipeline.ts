@@ -402,7 +402,7 @@ export function registerReference(program: Command): void {
     .addOption(new Option('--query <mode>', `query: mean (masked average over all prompts, the paper; default ${DEFAULTS.pick.query}), per-prompt or centre`).choices(['mean', 'per-prompt', 'centre']))
     .option('--feature-step <s>', `encode every s-th slice along each axis (default ${DEFAULTS.pick.featureSliceStep})`, parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
     .option('--tilt-range <range>', 'tilt range whose missing wedge the self-template comparison leaves out: auto (default: read off each tomogram), none, or MIN,MAX in degrees (beam along z, tilt axis y)', parseTiltRange)
-    .option('--voxel-size <A>', 'voxel size in Å of every tomogram, overriding the MRC headers (a tomograms.star or copick config gives its own)', parseNumber('expected a positive number of Å', (v) => v > 0))
+    .option('--voxel-size <A>', 'voxel size in Å of every tomogram (default: what a tomograms.star or copick config gives, else the MRC header)', parseNumber('expected a positive number of Å', (v) => v > 0))
     .option('--copick-voxel-spacing <Å>', 'copick project: the voxel spacing whose tomograms to use (default: the only one)', Number)
     .option('--copick-tomo-type <type>', 'copick project: the tomogram type to use (default: the only one)')
     .option('--engine <name>', `engine: ${describeEngineNames()}`)
