@@ -451,6 +451,47 @@ const CASES: Case[] = [
     problem: /another reference/,
   },
   {
+    name: 'reference: --at with two tomograms (voxels of which?)',
+    setup: async (dir) => {
+      await tomogram(path.join(dir, 'A.mrc'));
+      await tomogram(path.join(dir, 'B.mrc'));
+      return ['reference', 'A.mrc', 'B.mrc', ...prompt, '-o', 'ref'];
+    },
+    names: '--at',
+    problem: /one tomogram; 2 were given/,
+  },
+  {
+    name: 'reference: prompts that name none of the given tomograms',
+    setup: async (dir) => {
+      await tomogram(path.join(dir, 'T.mrc'));
+      await fs.writeFile(path.join(dir, 'clicks.csv'), 'tomo,x,y,z\nTS_99,8,8,8\n');
+      return ['reference', 'T.mrc', '--prompts', 'clicks.csv', '-o', 'ref'];
+    },
+    names: 'none of the given tomograms (T)',
+    problem: /has a prompt/,
+  },
+  {
+    name: 'reference: a prompt outside its tomogram',
+    setup: async (dir) => {
+      await tomogram(path.join(dir, 'T.mrc'));
+      await fs.writeFile(path.join(dir, 'clicks.csv'), 'tomo,x,y,z\nT,8,8,40\n');
+      return ['reference', 'T.mrc', '--prompts', 'clicks.csv', '-o', 'ref'];
+    },
+    names: 'clicks.csv',
+    problem: /outside/,
+  },
+  {
+    name: 'reference: an output folder that holds other files',
+    setup: async (dir) => {
+      await tomogram(path.join(dir, 'T.mrc'));
+      await fs.mkdir(path.join(dir, 'ref'));
+      await fs.writeFile(path.join(dir, 'ref', 'notes.txt'), 'mine');
+      return ['reference', 'T.mrc', ...prompt, '-o', 'ref'];
+    },
+    names: 'ref',
+    problem: /holds other files \(notes\.txt\)/,
+  },
+  {
     name: 'models pull offline leaves no empty model folder',
     setup: async () => ['models', 'pull', 'mobilesam', '--models-dir', 'models', '--base-url', 'http://127.0.0.1:9/mirror', '-q'],
     names: 'mobilesam',
