@@ -197,7 +197,7 @@ export class CryoSam {
     const proposalsOf = (m: MatchResult) => m.peaks.slice(0, Math.min(options.topK === 'auto' ? DEFAULTS.pick.autoTopKLimit : options.topK, m.peaks.length));
     let nmsRadius = nmsRadiusOf(given);
     let matched = await match(nmsRadius);
-    const result = await this.withWorkers(segment, proposalsOf(matched).length, async (workers) => {
+    const result = await this.withWorkers(segment, proposalsOf(matched).length, timer, async (workers) => {
       // Each proposal is segmented once: the size vote's masks are the proposals' own.
       const masks = new Map<string, Promise<ParticleMask | undefined>>();
       const segmentPeak = (peak: Peak) => {
@@ -261,19 +261,29 @@ export class CryoSam {
   /** The workers' shared slice embeddings (null: the engine's embeddings cannot be shared). */
   private sharedEmbeddings: SharedEmbeddings | null | undefined;
 
-  /** Runs `work` with segmenting workers when this CryoSam has them and there is enough to share. */
-  private async withWorkers<T>(segment: ResolvedSegmentOptions, proposals: number, work: (workers: SegmentWorkers | undefined) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` with segmenting workers when this CryoSam has them and there is enough to share;
+   * starting them (and embedding every slice first, for a large pick) is the stage 'start workers'.
+   */
+  private async withWorkers<T>(segment: ResolvedSegmentOptions, proposals: number, timer: StageTimer, work: (workers: SegmentWorkers | undefined) => Promise<T>): Promise<T> {
     const p = this.parallel;
     if (!p || proposals < 2) return work(undefined);
     // Made once per CryoSam: later picks find every slice the first one embedded.
     this.sharedEmbeddings ??= SharedEmbeddings.create(this.shape, this.segmenter) ?? null;
-    const workers = await SegmentWorkers.start(Math.min(p.workers, proposals), {
-      tomogram: { buffer: this.tomogram.data.buffer as SharedArrayBuffer, shape: this.shape, voxelSize: this.tomogram.voxelSize },
-      engine: p.engine, volumeStats: p.volumeStats, segment, cacheDir: p.cacheDir, cacheLimitBytes: p.cacheLimitBytes, keyPrefix: this.embeddingKey(),
-      sharedEmbeddings: this.sharedEmbeddings?.layout,
+    const shared = this.sharedEmbeddings;
+    const workers = await timer.time('start workers', async () => {
+      const started = await SegmentWorkers.start(Math.min(p.workers, proposals), {
+        tomogram: { buffer: this.tomogram.data.buffer as SharedArrayBuffer, shape: this.shape, voxelSize: this.tomogram.voxelSize },
+        engine: p.engine, volumeStats: p.volumeStats, segment, cacheDir: p.cacheDir, cacheLimitBytes: p.cacheLimitBytes, keyPrefix: this.embeddingKey(),
+        sharedEmbeddings: shared?.layout,
+      });
+      if (shared && proposals >= PREFILL_PROPOSALS) await started.prefill().catch(async (err: unknown) => {
+        await started.close();
+        throw err;
+      });
+      return started;
     });
     try {
-      if (this.sharedEmbeddings && proposals >= PREFILL_PROPOSALS) await workers.prefill();
       return await work(workers);
     } finally {
       this.workerEmbeddings += workers.embedded;
