@@ -283,12 +283,12 @@ export function registerPick(program: Command): void {
       if (!isTopK(k)) throw new InvalidArgumentError(`expected ${TOP_K_RULE}, got "${v}"`);
       return k;
     })
-    .option('--volume-range <lo,hi>', `keep proposals whose segmented volume is lo..hi × the prompted particles' mean volume (default ${DEFAULTS.pick.volumeRange.join(',')})`, parseRange)
+    .option('--volume-range <lo,hi>', `keep proposals whose segmented volume is lo..hi × the particle's volume: the prompted particles' mean, or the size the ${DEFAULTS.pick.sizeVoters} best matches voted when that differs by more than √2 (default ${DEFAULTS.pick.volumeRange.join(',')})`, parseRange)
     .addOption(new Option('--matching <mode>', `${DEFAULTS.pick.matching} (coarse to fine, default) or naive (every voxel; an ablation)`).choices(['hierarchical', 'naive']))
     .option('--similarity-threshold <x>', `cosine similarity below which positions are dropped at every matching level (default ${DEFAULTS.pick.similarityThreshold})`, parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
     .addOption(new Option('--query <mode>', `query: mean (masked average over all prompts, the paper; default ${DEFAULTS.pick.query}), per-prompt (max over prompts) or centre (features near each prompt's centre)`).choices(['mean', 'per-prompt', 'centre']))
     .option('--feature-step <s>', `encode every s-th slice along each axis (default ${DEFAULTS.pick.featureSliceStep})`, parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
-    .option('--nms-radius <r>', `NMS radius in voxels (default: the prompted particles' equivalent-sphere radius, at least ${DEFAULTS.pick.minNmsRadius})`, parseNumber('expected a positive number', (v) => v > 0))
+    .option('--nms-radius <r>', `NMS radius in voxels (default: the particle's equivalent-sphere radius, from its volume as for --volume-range, at least ${DEFAULTS.pick.minNmsRadius})`, parseNumber('expected a positive number', (v) => v > 0))
     .option('--tilt-range <range>', 'tilt range of the tilt series, whose missing wedge the template cut\'s density comparison leaves out: auto (default: read off the tomogram\'s power spectrum; the run report says what was found), none, or MIN,MAX in degrees (e.g. -60,60)', parseTiltRange)
     .addOption(new Option('--tilt-axis <axis>', 'axis the specimen was tilted about, for --tilt-range MIN,MAX; the beam is along z (default y)').choices(['y', 'x']))
     .option('--workers <n>', `worker threads that segment proposals (default: the machine's cores, here ${os.availableParallelism()}; 1: none)`, parseNumber('expected a whole number ≥ 1', (v) => Number.isInteger(v) && v >= 1))

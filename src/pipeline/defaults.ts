@@ -33,8 +33,8 @@ export const DEFAULTS = {
     /** With topK 'auto', segmenting stops after this many proposals in a row were rejected. */
     autoStopAfterRejects: 48,
     /**
-     * Segmented proposals whose volume lies outside this range × the prompted particles' mean volume
-     * are not the same kind of particle: 0.5–2 drops fragments and smaller proteins without losing
+     * Segmented proposals whose volume lies outside this range × the particle's volume (the prompts'
+     * mean, or the size the best matches voted: src/pipeline/particle-size.ts) are not the same kind of particle: 0.5–2 drops fragments and smaller proteins without losing
      * targets on the easy, medium and realistic presets (narrower ranges lost targets whenever the
      * prompt's own mask was off in size).
      */
