@@ -6,22 +6,13 @@ import type { ProgressEvent } from '../../src/progress.js';
 import { applyFourierFilter } from '../../src/volume/fourier.js';
 import { measuredRegion } from '../../src/volume/missing-wedge.js';
 import { createVolume, type Volume } from '../../src/volume/volume.js';
-import { rng } from './synthetic.js';
+import { randomRotation, rng } from './synthetic.js';
 
 type Blob = [dz: number, dy: number, dx: number, radius: number];
 // An asymmetric particle (no rotation maps it onto itself), and a look-alike of about its size.
 const particle: Blob[] = [[0, 0, 0, 4], [0, 0, 5, 2.5], [4, 2, 0, 2.5]];
 const lookAlike: Blob[] = [[0, 0, 0, 4], [0, 0, 5, 2.5], [0, 0, -5, 2.5]];
 
-function randomRotation(rand: () => number): Float64Array {
-  const u1 = rand(), a = 2 * Math.PI * rand(), b = 2 * Math.PI * rand();
-  const [w, x, y, z] = [Math.sqrt(u1) * Math.cos(b), Math.sqrt(1 - u1) * Math.sin(a), Math.sqrt(1 - u1) * Math.cos(a), Math.sqrt(u1) * Math.sin(b)];
-  return Float64Array.of(
-    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-  );
-}
 
 /** `rows`·`cols` particles (every fourth a look-alike) in random orientations on a grid in y and x, in noise, seen through a ±60° wedge. */
 function tomogram(rows: number, cols: number, seed: number): { vol: Volume; centres: { z: number; y: number; x: number }[] } {

@@ -7,7 +7,7 @@ import { angleBetweenDeg, multiply, rotationGrid, transpose } from '../../src/pi
 import { applyFourierFilter } from '../../src/volume/fourier.js';
 import { measuredRegion } from '../../src/volume/missing-wedge.js';
 import { createVolume, type Volume } from '../../src/volume/volume.js';
-import { rng } from './synthetic.js';
+import { randomRotation, rng } from './synthetic.js';
 
 /** The first centre is the prompt, the rest candidates; scores and rotations in that order. */
 async function align(vol: Volume, centres: VoxelPoint[], radius: number, options: SelfTemplateOptions & { measured?: TransferFunction } = {}) {
@@ -18,16 +18,6 @@ async function align(vol: Volume, centres: VoxelPoint[], radius: number, options
 
 type Matrix = Float64Array;
 
-/** A uniformly random rotation matrix (from a random unit quaternion), acting on (z, y, x). */
-function randomRotation(rand: () => number): Matrix {
-  const u1 = rand(), a = 2 * Math.PI * rand(), b = 2 * Math.PI * rand();
-  const [w, x, y, z] = [Math.sqrt(u1) * Math.cos(b), Math.sqrt(1 - u1) * Math.sin(a), Math.sqrt(1 - u1) * Math.cos(a), Math.sqrt(u1) * Math.sin(b)];
-  return Float64Array.of(
-    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-  );
-}
 
 test('the rotation grid holds proper rotations and covers SO(3) at about its step', () => {
   const grid = rotationGrid(30);

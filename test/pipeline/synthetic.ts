@@ -75,3 +75,14 @@ export function scatter(shape: Shape3, spacing: number, margin: number, kinds: P
       }
   return out;
 }
+
+/** A uniformly random rotation matrix (from a random unit quaternion), acting on (z, y, x). */
+export function randomRotation(rand: () => number): Float64Array {
+  const u1 = rand(), a = 2 * Math.PI * rand(), b = 2 * Math.PI * rand();
+  const [w, x, y, z] = [Math.sqrt(u1) * Math.cos(b), Math.sqrt(1 - u1) * Math.sin(a), Math.sqrt(1 - u1) * Math.cos(a), Math.sqrt(u1) * Math.sin(b)];
+  return Float64Array.of(
+    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+  );
+}
