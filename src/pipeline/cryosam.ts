@@ -17,7 +17,7 @@ import { noProgress, type ProgressCallback } from '../progress.js';
 import { estimateTiltRange, measuredRegion, type EstimatedTiltRange } from '../volume/missing-wedge.js';
 import { normalizeRobust } from '../volume/normalize.js';
 import { intensityStats, type IntensityStats } from '../volume/stats.js';
-import { isInsideVolume, meanVoxelSize, type Axis, type Shape3, type Volume } from '../volume/volume.js';
+import { inSharedMemory, isInsideVolume, meanVoxelSize, sharedCopy, type Axis, type Shape3, type Volume } from '../volume/volume.js';
 import { cacheKey, DEFAULT_CACHE_LIMIT_BYTES, DiskCache, identityKey, tomogramHash } from './cache.js';
 import { DEFAULTS } from './defaults.js';
 import { EmbeddingStore } from './embedding-store.js';
@@ -29,7 +29,7 @@ import { voteParticleSize, voterPeaks, withParticleSize } from './particle-size.
 import { resolvePickOptions } from './options.js';
 import { centreGeometry, densityCentre } from './particle.js';
 import { toPicks } from './picks.js';
-import { buildReference, isSourceOf, REFERENCE_VERSION, sameVoxelSize, type Reference } from './reference.js';
+import { buildReference, isSourceOf, REFERENCE_VERSION, sameEngines, sameVoxelSize, type Reference } from './reference.js';
 import { pickReport } from './report.js';
 import { segmentClick, segmentPrompts } from './segment-prompts.js';
 import { segmentProposals } from './segment-proposals.js';
@@ -59,13 +59,6 @@ export interface CryoSamOptions {
    */
   workers?: number;
   onProgress?: ProgressCallback;
-}
-
-/** The array's values in a SharedArrayBuffer, for worker threads. */
-function sharedCopy(data: Float32Array): Float32Array {
-  const shared = new Float32Array(new SharedArrayBuffer(data.byteLength));
-  shared.set(data);
-  return shared;
 }
 
 /** Throws unless p lies inside the tomogram (src/volume/volume.ts isInsideVolume). */
@@ -123,7 +116,7 @@ export class CryoSam {
     // Worker threads read the tomogram from shared memory: normalise into a shared buffer.
     const own = opts.normalizeInPlace === true ? tomogram : { ...tomogram, data: workers > 1 ? sharedCopy(tomogram.data) : tomogram.data.slice() };
     let normalised = normalizeRobust(own, {}, true);
-    if (workers > 1 && !(normalised.data.buffer instanceof SharedArrayBuffer)) normalised = { ...normalised, data: sharedCopy(normalised.data) };
+    if (workers > 1) normalised = { ...normalised, data: inSharedMemory(normalised.data) };
     const hash = tomogramHash(normalised.data);
     let segmenter: PromptableSegmenter, features: FeatureExtractor, dispose: (() => Promise<void>) | undefined;
     if (opts.engines) {
@@ -310,7 +303,7 @@ export class CryoSam {
   private checkReference(reference: Reference, topK: number | 'auto'): Reference {
     if (reference.version !== REFERENCE_VERSION) throw new CryosamError(`reference version ${reference.version} is not ${REFERENCE_VERSION}`);
     const ours = this.engineIdentities();
-    if (identityKey(reference.engines.segmenter) !== identityKey(ours.segmenter) || identityKey(reference.engines.features) !== identityKey(ours.features)) {
+    if (!sameEngines(reference.engines, ours)) {
       throw new CryosamError(`the reference was made with other engines (${reference.engines.segmenter.name}+${reference.engines.features.name}; this run uses ${ours.segmenter.name}+${ours.features.name})`);
     }
     if (!sameVoxelSize(meanVoxelSize(this.tomogram.voxelSize), reference.voxelSizeA)) {

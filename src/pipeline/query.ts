@@ -9,7 +9,8 @@ import type { FeatureVolume } from './feature-volume.js';
 import { equivalentRadius } from './instance.js';
 import type { ParticleMask, QueryMode } from './types.js';
 
-function normalise(v: Float32Array): Float32Array {
+/** Scales v to unit length in place (a zero vector stays zero); returns v. */
+export function normalise(v: Float32Array): Float32Array {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
   const inv = s > 0 ? 1 / Math.sqrt(s) : 0;

@@ -13,10 +13,10 @@
  * The result carries every source and one self-template averaged over the whole set.
  */
 import { CryosamError } from '../errors.js';
-import { identityKey } from './cache.js';
 import type { CryoSam } from './cryosam.js';
 import { equivalentRadius } from './instance.js';
-import { sameVoxelSize, segmentedPrompts, type Reference } from './reference.js';
+import { normalise } from './query.js';
+import { sameEngines, sameVoxelSize, segmentedPrompts, type Reference } from './reference.js';
 import type { PickOptions, VoxelPoint } from './types.js';
 
 /** Where a reference's prompts came from when merged: `name` is how errors and reports call it. */
@@ -28,11 +28,8 @@ export interface MergeInput {
 /** The unit vector along Σ wᵢ·vᵢ. */
 function weightedUnit(vectors: readonly Float32Array[], weights: readonly number[]): Float32Array {
   const sum = new Float32Array(vectors[0].length);
-  vectors.forEach((v, i) => {
-    for (let d = 0; d < v.length; d++) sum[d] += weights[i] * v[d];
-  });
-  const norm = Math.hypot(...sum);
-  return sum.map((v) => (norm > 0 ? v / norm : 0));
+  vectors.forEach((v, i) => v.forEach((x, d) => (sum[d] += weights[i] * x)));
+  return normalise(sum);
 }
 
 /**
@@ -46,7 +43,7 @@ export function mergeReferences(inputs: readonly MergeInput[]): Reference {
   if (inputs.length === 0) throw new CryosamError('no reference to merge');
   const first = inputs[0].reference;
   for (const { name, reference: r } of inputs.slice(1)) {
-    if (identityKey(r.engines.segmenter) !== identityKey(first.engines.segmenter) || identityKey(r.engines.features) !== identityKey(first.engines.features)) {
+    if (!sameEngines(r.engines, first.engines)) {
       throw new CryosamError(`made with other engines (${r.engines.segmenter.name}+${r.engines.features.name}) than ${inputs[0].name} (${first.engines.segmenter.name}+${first.engines.features.name})`, name);
     }
     if (!sameVoxelSize(r.voxelSizeA, first.voxelSizeA)) {
@@ -121,14 +118,14 @@ export async function referenceFromTomograms(tomograms: readonly PromptedTomogra
       report.push({ name: t.name, prompts: t.prompts.length, segmented: segmentedPrompts(reference).length, picks: result.picks.length });
       const made = result.reference.average;
       if (!made || result.picks.length === 0) continue;
-      // The first average settles the particle's size (its pick may have voted it): the later ones are made in its box.
-      if (!average) merged = { ...merged, particle: result.reference.particle };
       const w = result.picks.length;
       if (!average) {
-        average = { ...made, data: made.data.slice() };
+        // The first average settles the particle's size (its pick may have voted it): the later ones are made in its box.
+        merged = { ...merged, particle: result.reference.particle };
+        average = made;
       } else {
-        const data = average.data.map((v, k) => (weight * v + w * made.data[k]) / (weight + w));
-        average = { ...average, data };
+        const sum = average;
+        average = { ...sum, data: sum.data.map((v, k) => (weight * v + w * made.data[k]) / (weight + w)) };
       }
       weight += w;
     } finally {

@@ -7,6 +7,7 @@
  * it can be kept and used again.
  */
 import type { EngineIdentity } from '../engines/types.js';
+import { identityKey } from './cache.js';
 import type { FeatureVolume } from './feature-volume.js';
 import { equivalentRadius } from './instance.js';
 import { contrastPolarity } from './particle.js';
@@ -64,6 +65,11 @@ export const VOXEL_SIZE_TOLERANCE = 0.02;
 /** Whether two voxel sizes (Å) are the same for a reference (VOXEL_SIZE_TOLERANCE). */
 export function sameVoxelSize(a: number, b: number): boolean {
   return Math.abs(a / b - 1) <= VOXEL_SIZE_TOLERANCE;
+}
+
+/** Whether two references' engines are the same (a reference only matches features of its own engines). */
+export function sameEngines(a: Reference['engines'], b: Reference['engines']): boolean {
+  return identityKey(a.segmenter) === identityKey(b.segmenter) && identityKey(a.features) === identityKey(b.features);
 }
 
 /** Whether the tomogram with this content hash is one the reference's prompts were given in. */

@@ -27,7 +27,7 @@
  * spectrum at k equals the reference's at R·k.
  */
 import { noProgress, type ProgressCallback } from '../progress.js';
-import type { Volume } from '../volume/volume.js';
+import { inSharedMemory, type Volume } from '../volume/volume.js';
 import { fastFftSize } from '../volume/fft.js';
 import { fftFrequency, rfft3d, type TransferFunction } from '../volume/fourier.js';
 import { sampleTrilinear } from '../volume/interpolate.js';
@@ -551,15 +551,6 @@ function chunks(n: number, size: number): [number, number][] {
   return Array.from({ length: Math.ceil(n / size) }, (_, k) => [k * size, Math.min(n, (k + 1) * size)]);
 }
 
-/** The tomogram with its voxels in a SharedArrayBuffer, as it is or copied once, for worker threads to read. */
-function sharedVolume(volume: Volume): Volume {
-  const { shape, voxelSize } = volume;
-  if (volume.data.buffer instanceof SharedArrayBuffer) return { data: volume.data, shape, voxelSize };
-  const data = new Float32Array(new SharedArrayBuffer(volume.data.byteLength));
-  data.set(volume.data);
-  return { data, shape, voxelSize };
-}
-
 /**
  * A ParticleSet sampled and aligned by worker threads (src/pipeline/align-worker.ts) over shared
  * memory. The exhaustive search is split into parts of the grid, so that no rotated reference is
@@ -582,7 +573,7 @@ class WorkerAlignment {
     const { tomogram, centres, opts, ...layout } = set.layout;
     const { rotationStepDeg, maskRadiusFactor, rounds, averageFraction } = opts;
     const shared: AlignWorkerData = {
-      set: { ...layout, tomogram: sharedVolume(tomogram), centres: centres.map(({ x, y, z }) => ({ x, y, z })), opts: { rotationStepDeg, maskRadiusFactor, rounds, averageFraction } },
+      set: { ...layout, tomogram: { data: inSharedMemory(tomogram.data), shape: tomogram.shape, voxelSize: tomogram.voxelSize }, centres: centres.map(({ x, y, z }) => ({ x, y, z })), opts: { rotationStepDeg, maskRadiusFactor, rounds, averageFraction } },
       reference: { m, re: float32(spectrum), im: float32(spectrum), cover: float32(spectrum) },
       parts: { scores: float64(chunks(set.gridSize, SEARCH_CHUNK).length * n), best: new Int32Array(new SharedArrayBuffer(4 * chunks(set.gridSize, SEARCH_CHUNK).length * n)) },
       alignment: { scores: float64(n), rotations: float64(9 * n) },

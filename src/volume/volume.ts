@@ -24,6 +24,18 @@ export interface Volume<T extends VoxelArray = Float32Array> {
   origin?: VoxelSize;
 }
 
+/** A copy of the values in a SharedArrayBuffer, which worker threads read without copying. */
+export function sharedCopy(data: Float32Array): Float32Array {
+  const shared = new Float32Array(new SharedArrayBuffer(data.byteLength));
+  shared.set(data);
+  return shared;
+}
+
+/** The values in a SharedArrayBuffer: the array itself when it is already there, else sharedCopy. */
+export function inSharedMemory(data: Float32Array): Float32Array {
+  return data.buffer instanceof SharedArrayBuffer ? data : sharedCopy(data);
+}
+
 export function voxelCount(shape: Shape3): number {
   return shape[0] * shape[1] * shape[2];
 }
