@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CryosamError } from '../errors.js';
-import { readPicks, writePicks, cliFormat, checkPicksInside, type CoordFrame } from '../io/coords/index.js';
+import { readPicks, writePicks, cliFormat, checkPicksInside, type CoordFrame, type Pick as CoordPick } from '../io/coords/index.js';
 import { resolveDataset, type DatasetTomogram } from '../io/dataset/index.js';
 import { referenceFromTomograms } from '../pipeline/reference-merge.js';
 import { formatFromExtension, OUTPUT_FORMAT_HELP } from '../io/coords/formats.js';
@@ -97,15 +97,29 @@ function addCommonOptions(cmd: Command): Command {
     .option('--score-threshold <s>', `stop propagating when the segmenter's predicted mask score drops below s (0-1, default ${DEFAULTS.segment.scoreThreshold})`, parseNumber('expected a number in [0, 1]', (v) => v >= 0 && v <= 1))
     .option('--max-area-factor <f>', `stop propagating when a slice mask grows past f × the prompt slice's mask area (default ${DEFAULTS.segment.maxAreaFactor})`, parseNumber('expected a number > 1', (v) => v > 1))
     .option('--labels <file>', 'also write an instance label volume (MRC, int; 0 = background, n = instance n)')
+    .option('--voxel-size <A>', 'voxel size in Å, overriding the MRC header', parseNumber('expected a positive number of Å', (v) => v > 0));
+}
+
+/** Options of every command that runs the engines: which engine, where, and its cache. */
+function addEngineOptions(cmd: Command): Command {
+  return cmd
     .option('--engine <name>', `engine: ${describeEngineNames()}`)
     .option('--models-dir <dir>', 'folder with model weights (default $CRYOSAM_MODELS or ~/.cache/cryosam/models)')
     .addOption(new Option('--device <device>', 'where ONNX engines run').choices(['cpu', 'cuda', 'webgpu']))
     .option('--threads <n>', 'CPU threads for ONNX engines', parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
-    .option('--voxel-size <A>', 'voxel size in Å, overriding the MRC header', parseNumber('expected a positive number of Å', (v) => v > 0))
     .option('--no-cache', 'do not read or write the embedding/feature cache')
     .option('--cache-dir <dir>', 'cache folder (default $CRYOSAM_CACHE or ~/.cache/cryosam/cache)')
     .option('-q, --quiet', 'no progress bars or notes on stderr');
 }
+
+/** The pick options a reference is made with too: query, feature step, tilt range, worker threads. */
+const referenceOptions = {
+  query: () => new Option('--query <mode>', `query: mean (masked average over all prompts, the paper; default ${DEFAULTS.pick.query}), per-prompt (max over prompts) or centre (features near each prompt's centre)`).choices(['mean', 'per-prompt', 'centre']),
+  featureStep: () => new Option('--feature-step <s>', `encode every s-th slice along each axis (default ${DEFAULTS.pick.featureSliceStep})`).argParser(parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0)),
+  tiltRange: () => new Option('--tilt-range <range>', 'tilt range of the tilt series, whose missing wedge the template cut\'s density comparison leaves out: auto (default: read off the tomogram\'s power spectrum; the run report says what was found), none, or MIN,MAX in degrees (e.g. -60,60)').argParser(parseTiltRange),
+  tiltAxis: () => new Option('--tilt-axis <axis>', 'axis the specimen was tilted about, for --tilt-range MIN,MAX; the beam is along z (default y)').choices(['y', 'x']),
+  workers: () => new Option('--workers <n>', `worker threads that segment proposals and align particles (default: the machine's cores, here ${os.availableParallelism()}; 1: none)`).argParser(parseNumber('expected a whole number ≥ 1', (v) => Number.isInteger(v) && v >= 1)),
+};
 
 function segmentOptions(o: CommonOptions): SegmentOptions {
   return { axes: o.axes, iouThreshold: o.iouThreshold, scoreThreshold: o.scoreThreshold, maxAreaFactor: o.maxAreaFactor, negatives: o.negative };
@@ -119,11 +133,22 @@ async function checkCommandFiles(tomoFile: string, o: CommonOptions, outputs: (s
   await requireInputFile(tomoFile);
   if (o.prompts) await requireInputFile(o.prompts);
   await checkOutputs(outputs, [tomoFile, o.prompts, ...otherInputs]);
+  await checkEngineOptions(o);
+}
+
+/** The cache folder is not a file and the engine is installed (addEngineOptions), checked before any work. */
+async function checkEngineOptions(o: Pick<CommonOptions, 'cache' | 'cacheDir' | 'engine' | 'modelsDir'>): Promise<void> {
   if (o.cache && o.cacheDir) {
     const st = await fs.stat(o.cacheDir).catch(() => undefined);
     if (st && !st.isDirectory()) throw new CryosamError('--cache-dir names a file, not a folder; give a folder (it is created if missing) or --no-cache', o.cacheDir);
   }
   if (o.engine !== undefined) await parseEngineName(o.engine, o.modelsDir ?? modelsDir());
+}
+
+/** --tilt-range and --tilt-axis as PickOptions.tiltRange. */
+function tiltRangeOf(o: { tiltRange?: [number, number] | 'auto' | 'none'; tiltAxis?: 'y' | 'x' }): PickOptions['tiltRange'] {
+  if (o.tiltAxis && !Array.isArray(o.tiltRange)) throw new CryosamError('--tilt-axis needs --tilt-range MIN,MAX');
+  return Array.isArray(o.tiltRange) ? { axis: o.tiltAxis ?? 'y', minDeg: o.tiltRange[0], maxDeg: o.tiltRange[1] } : o.tiltRange;
 }
 
 async function loadTomogram(file: string, voxelSizeOverride: number | undefined, needAngstrom: boolean): Promise<Volume> {
@@ -228,12 +253,12 @@ async function writeAverage(file: string, reference: Reference): Promise<void> {
 }
 
 export function registerSegment(program: Command): void {
-  addCommonOptions(
+  addEngineOptions(addCommonOptions(
     program
       .command('segment')
       .description('Segment the particles under point prompts in 3D (cross-plane self-prompting); writes a mask MRC')
       .argument('<tomogram>', 'tomogram MRC file'),
-  )
+  ))
     .requiredOption('-o, --output <mask.mrc>', 'semantic mask to write (MRC, uint8: 1 = particle)')
     .action(async (tomoFile: string, o: CommonOptions & { output: string }) => {
       await checkCommandFiles(tomoFile, o, [o.output, o.labels, `${o.output}.report.json`]);
@@ -269,12 +294,12 @@ export function registerSegment(program: Command): void {
 }
 
 export function registerPick(program: Command): void {
-  addCommonOptions(
+  addEngineOptions(addCommonOptions(
     program
       .command('pick')
       .description('Pick every particle like the prompted ones (CryoSAM); writes picks and optional masks')
       .argument('<tomogram>', 'tomogram MRC file'),
-  )
+  ))
     .requiredOption('-o, --output <file>', 'picks to write; their score is the self-template correlation (-1..1) with the template cut, else the feature similarity (0-1)')
     .option('--format <format>', `output format: ${OUTPUT_FORMAT_HELP}`)
     .option('--mask <file>', 'also write a semantic mask (MRC, uint8: 1 = particle)')
@@ -286,12 +311,12 @@ export function registerPick(program: Command): void {
     .option('--volume-range <lo,hi>', `keep proposals whose segmented volume is lo..hi × the particle's volume: the prompted particles' mean, or the size the ${DEFAULTS.pick.sizeVoters} best matches voted when that differs by more than √2 (default ${DEFAULTS.pick.volumeRange.join(',')})`, parseRange)
     .addOption(new Option('--matching <mode>', `${DEFAULTS.pick.matching} (coarse to fine, default) or naive (every voxel; an ablation)`).choices(['hierarchical', 'naive']))
     .option('--similarity-threshold <x>', `cosine similarity below which positions are dropped at every matching level (default ${DEFAULTS.pick.similarityThreshold})`, parseNumber('expected a number in [-1, 1]', (v) => v >= -1 && v <= 1))
-    .addOption(new Option('--query <mode>', `query: mean (masked average over all prompts, the paper; default ${DEFAULTS.pick.query}), per-prompt (max over prompts) or centre (features near each prompt's centre)`).choices(['mean', 'per-prompt', 'centre']))
-    .option('--feature-step <s>', `encode every s-th slice along each axis (default ${DEFAULTS.pick.featureSliceStep})`, parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
+    .addOption(referenceOptions.query())
+    .addOption(referenceOptions.featureStep())
     .option('--nms-radius <r>', `NMS radius in voxels (default: the particle's equivalent-sphere radius, from its volume as for --volume-range, at least ${DEFAULTS.pick.minNmsRadius})`, parseNumber('expected a positive number', (v) => v > 0))
-    .option('--tilt-range <range>', 'tilt range of the tilt series, whose missing wedge the template cut\'s density comparison leaves out: auto (default: read off the tomogram\'s power spectrum; the run report says what was found), none, or MIN,MAX in degrees (e.g. -60,60)', parseTiltRange)
-    .addOption(new Option('--tilt-axis <axis>', 'axis the specimen was tilted about, for --tilt-range MIN,MAX; the beam is along z (default y)').choices(['y', 'x']))
-    .option('--workers <n>', `worker threads that segment proposals (default: the machine's cores, here ${os.availableParallelism()}; 1: none)`, parseNumber('expected a whole number ≥ 1', (v) => Number.isInteger(v) && v >= 1))
+    .addOption(referenceOptions.tiltRange())
+    .addOption(referenceOptions.tiltAxis())
+    .addOption(referenceOptions.workers())
     .option('--reference <dir>', 'pick with a saved reference folder (from --save-reference) instead of prompts: no click in this tomogram. Same engine needed; another voxel size is rescaled to the reference\'s (ratio 0.5–2)')
     .option('--save-reference <dir>', 'write the reference this pick used, refined by its template cut, into a folder: reference.json and average.mrc (the self-template: an average of the prompts and the best matches)')
     .option('--average <file.mrc>', 'also write the self-template average of this pick (MRC, its voxel size in the header)')
@@ -305,7 +330,7 @@ export function registerPick(program: Command): void {
       await checkCommandFiles(tomoFile, o, [o.output, o.mask, o.labels, o.average, `${o.output}.report.json`], referenceFiles);
       if (o.saveReference) await checkReferenceFolder(o.saveReference, o.reference);
       const format = o.format === undefined ? formatFromExtension(o.output) : cliFormat(o.format);
-      if (o.tiltAxis && !Array.isArray(o.tiltRange)) throw new CryosamError('--tilt-axis needs --tilt-range MIN,MAX');
+      const tiltRange = tiltRangeOf(o);
       if (o.reference && (o.at?.length || o.prompts)) throw new CryosamError('give prompts (--at, --prompts) or --reference, not both');
       const saved = o.reference ? await loadReference(o.reference) : undefined;
       const t0 = performance.now();
@@ -318,7 +343,7 @@ export function registerPick(program: Command): void {
         const options: PickOptions = {
           topK: o.topK, matching: o.matching, similarityThreshold: o.similarityThreshold, query: o.query,
           featureSliceStep: o.featureStep, nmsRadius: o.nmsRadius, volumeRange: o.volumeRange,
-          tiltRange: Array.isArray(o.tiltRange) ? { axis: o.tiltAxis ?? 'y', minDeg: o.tiltRange[0], maxDeg: o.tiltRange[1] } : o.tiltRange,
+          tiltRange,
           segment: segmentOptions(o),
         };
         const result = await sam.pick(saved ?? prompts, options);
@@ -373,8 +398,12 @@ async function promptsByTomogram(files: string[], format: string | undefined, da
   const ignored: string[] = [];
   for (const file of files) {
     const named = new Set<string>();
+    // Parsed once per distinct frame (Å-based formats need the voxel size and shape): most tomograms of a dataset share one.
+    const parsed = new Map<string, Promise<CoordPick[]>>();
     for (const [i, t] of dataset.entries()) {
-      const picks = await readPicks(file, frames[i], { format: format === undefined ? undefined : cliFormat(format) });
+      const key = `${frames[i].voxelSize}|${frames[i].shape.join('×')}`;
+      if (!parsed.has(key)) parsed.set(key, readPicks(file, frames[i], { format: format === undefined ? undefined : cliFormat(format) }));
+      const picks = await parsed.get(key)!;
       if (picks.length === 0) throw new CryosamError('no prompts in the file', file);
       const unnamed = picks.every((p) => p.tomoName === undefined);
       if (unnamed && dataset.length > 1) throw new CryosamError(`names no tomogram (no rlnTomoName, run_name or tomo column); with ${dataset.length} tomograms every prompt must say which it is in`, file);
@@ -391,7 +420,7 @@ async function promptsByTomogram(files: string[], format: string | undefined, da
 }
 
 export function registerReference(program: Command): void {
-  program
+  const cmd = program
     .command('reference')
     .description('Make a reference from prompts in one or several tomograms (e.g. a STAR file with rlnTomoName); pick a dataset with it (cryosam pick --reference, cryosam batch)')
     .argument('<tomograms...>', 'tomogram MRC files, globs, a RELION 5 tomograms.star or a copick config')
@@ -399,25 +428,21 @@ export function registerReference(program: Command): void {
     .option('--prompts <file>', 'point prompts (STAR, RELION 5, copick JSON, NDJSON, CSV, IMOD; repeatable). With several tomograms each prompt names its tomogram (rlnTomoName, copick run_name, a tomo column); tomograms without prompts are left out', (v: string, prev: string[] = []) => [...prev, v])
     .option('--prompts-format <format>', 'format of the --prompts files when their extension and content do not tell (e.g. relion5, csv)')
     .option('--at <x,y,z>', 'point prompt in voxels, x,y,z order (repeatable; one tomogram only)', parsePoint)
-    .addOption(new Option('--query <mode>', `query: mean (masked average over all prompts, the paper; default ${DEFAULTS.pick.query}), per-prompt or centre`).choices(['mean', 'per-prompt', 'centre']))
-    .option('--feature-step <s>', `encode every s-th slice along each axis (default ${DEFAULTS.pick.featureSliceStep})`, parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
-    .option('--tilt-range <range>', 'tilt range whose missing wedge the self-template comparison leaves out: auto (default: read off each tomogram), none, or MIN,MAX in degrees (beam along z, tilt axis y)', parseTiltRange)
+    .addOption(referenceOptions.query())
+    .addOption(referenceOptions.featureStep())
+    .addOption(referenceOptions.tiltRange())
+    .addOption(referenceOptions.tiltAxis())
+    .addOption(referenceOptions.workers())
     .option('--voxel-size <A>', 'voxel size in Å of every tomogram (default: what a tomograms.star or copick config gives, else the MRC header)', parseNumber('expected a positive number of Å', (v) => v > 0))
     .option('--copick-voxel-spacing <Å>', 'copick project: the voxel spacing whose tomograms to use (default: the only one)', Number)
-    .option('--copick-tomo-type <type>', 'copick project: the tomogram type to use (default: the only one)')
-    .option('--engine <name>', `engine: ${describeEngineNames()}`)
-    .option('--models-dir <dir>', 'folder with model weights (default $CRYOSAM_MODELS or ~/.cache/cryosam/models)')
-    .addOption(new Option('--device <device>', 'where ONNX engines run').choices(['cpu', 'cuda', 'webgpu']))
-    .option('--threads <n>', 'CPU threads for ONNX engines', parseNumber('expected a positive integer', (v) => Number.isInteger(v) && v > 0))
-    .option('--workers <n>', `worker threads that segment proposals (default: the machine's cores, here ${os.availableParallelism()})`, parseNumber('expected a whole number ≥ 1', (v) => Number.isInteger(v) && v >= 1))
-    .option('--no-cache', 'do not read or write the embedding/feature cache')
-    .option('--cache-dir <dir>', 'cache folder (default $CRYOSAM_CACHE or ~/.cache/cryosam/cache)')
-    .option('-q, --quiet', 'no progress bars or notes on stderr')
+    .option('--copick-tomo-type <type>', 'copick project: the tomogram type to use (default: the only one)');
+  addEngineOptions(cmd)
     .action(async (inputs: string[], o: CommonOptions & {
       output: string; prompts?: string[] | string; query?: QueryMode; featureStep?: number; tiltRange?: [number, number] | 'auto' | 'none';
-      workers?: number; copickVoxelSpacing?: number; copickTomoType?: string;
+      tiltAxis?: 'y' | 'x'; workers?: number; copickVoxelSpacing?: number; copickTomoType?: string;
     }) => {
       const promptFiles = o.prompts === undefined ? [] : ([] as string[]).concat(o.prompts);
+      const tiltRange = tiltRangeOf(o);
       if (promptFiles.length && o.at?.length) throw new CryosamError('give prompts with --at or --prompts, not both');
       if (!promptFiles.length && !o.at?.length) throw new CryosamError('no prompt: give --prompts FILE (several tomograms) or --at X,Y,Z (one tomogram)');
       const dataset = await resolveDataset(inputs, { copick: { voxelSpacing: o.copickVoxelSpacing, tomoType: o.copickTomoType } });
@@ -426,7 +451,7 @@ export function registerReference(program: Command): void {
       await checkReferenceFolder(o.output, undefined);
       const report = `${o.output.replace(/[\\/]+$/, '')}.report.json`;
       await checkOutputs([report], [...dataset.map((t) => t.path), ...promptFiles]);
-      if (o.engine !== undefined) await parseEngineName(o.engine, o.modelsDir ?? modelsDir());
+      await checkEngineOptions(o);
       const voxelOf = (t: DatasetTomogram) => o.voxelSize ?? t.voxelSizeA;
       const frames: TomogramFrame[] = [];
       for (const t of dataset) {
@@ -449,8 +474,7 @@ export function registerReference(program: Command): void {
             open: async () => openCryoSam(await loadTomogram(t.path, voxelOf(t), true), o, progress.onProgress, o.workers),
           })),
           {
-            query: o.query, featureSliceStep: o.featureStep,
-            tiltRange: Array.isArray(o.tiltRange) ? { axis: 'y', minDeg: o.tiltRange[0], maxDeg: o.tiltRange[1] } : o.tiltRange,
+            query: o.query, featureSliceStep: o.featureStep, tiltRange,
           },
         );
         progress.stop();
