@@ -5,8 +5,7 @@
  * random direction; F1 of the pick and Dice of the clicked particle's 3D mask, with the sphere
  * baseline (a sphere of the particle's true volume at its true centre) beside them.
  */
-import { offCentreClicks, type ClickRow } from '../src/eval/protocol.js';
-import type { MeanSd } from '../src/eval/protocol.js';
+import { clickRow, meanSd, offCentreClicks, type ClickRow, type MeanSd } from '../src/eval/protocol.js';
 import { PRESETS, simulateTomogram } from '../src/eval/simulate/index.js';
 import { CryoSam } from '../src/pipeline/cryosam.js';
 import type { EngineOptions } from '../src/engines/registry.js';
@@ -38,21 +37,10 @@ export async function benchClicks(presets: readonly string[], simulationSeeds: r
         await session.dispose();
       }
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const sd = (xs: number[]) => (xs.length > 1 ? Math.sqrt(xs.reduce((s, v) => s + (v - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
-    const ms = (xs: number[]): MeanSd => ({ mean: mean(xs), sd: sd(xs) });
     out.presets.push({
       preset, simulationSeeds: [...simulationSeeds], clickSeeds: [...clickSeeds],
-      rows: CLICK_FRACTIONS.map((fraction) => {
-        const runs = perFraction.get(fraction)!;
-        return {
-          fraction, runs,
-          f1: ms(runs.map((r) => r.f1)), worstF1: Math.min(...runs.map((r) => r.f1)),
-          precision: ms(runs.map((r) => r.precision)), recall: ms(runs.map((r) => r.recall)),
-          promptDice: ms(runs.map((r) => r.promptDice)), worstPromptDice: Math.min(...runs.map((r) => r.promptDice)),
-        };
-      }),
-      sphereDice: ms(sphere),
+      rows: CLICK_FRACTIONS.map((fraction) => clickRow(fraction, perFraction.get(fraction)!)),
+      sphereDice: meanSd(sphere),
     });
   }
   return out;

@@ -397,6 +397,16 @@ export interface ClickRow {
   runs: ClickRun[];
 }
 
+/** The summary of the runs with clicks `fraction` radii off centre. */
+export function clickRow(fraction: number, runs: ClickRun[]): ClickRow {
+  return {
+    fraction, runs,
+    f1: meanSd(runs.map((r) => r.f1)), worstF1: Math.min(...runs.map((r) => r.f1)),
+    precision: meanSd(runs.map((r) => r.precision)), recall: meanSd(runs.map((r) => r.recall)),
+    promptDice: meanSd(runs.map((r) => r.promptDice)), worstPromptDice: Math.min(...runs.map((r) => r.promptDice)),
+  };
+}
+
 /**
  * Clicks that miss the centre, as a person clicks: per seed, one target particle drawn at random
  * and one random direction; for each fraction f, one prompt f particle radii from the particle's
@@ -440,15 +450,6 @@ export async function offCentreClicks(
       }
       report(opts, 'off-centre clicks', k + 1, clicks.length);
     }
-    const rows = fractions.map((fraction) => {
-      const rs = runs.get(fraction)!;
-      return {
-        fraction, runs: rs,
-        f1: meanSd(rs.map((r) => r.f1)), worstF1: Math.min(...rs.map((r) => r.f1)),
-        precision: meanSd(rs.map((r) => r.precision)), recall: meanSd(rs.map((r) => r.recall)),
-        promptDice: meanSd(rs.map((r) => r.promptDice)), worstPromptDice: Math.min(...rs.map((r) => r.promptDice)),
-      };
-    });
-    return { rows, sphereDice: meanSd(sphere) };
+    return { rows: fractions.map((fraction) => clickRow(fraction, runs.get(fraction)!)), sphereDice: meanSd(sphere) };
   });
 }
