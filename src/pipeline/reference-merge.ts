@@ -2,7 +2,7 @@
  * One reference from prompts in several tomograms (a STAR file with rlnTomoName, copick picks from
  * several runs): what a user who clicked a few particles across a dataset expects to pick with.
  *
- * Two passes, one tomogram open at a time:
+ * Two passes, one tomogram open at a time (the second in reverse order, starting with the one still open):
  * 1. each tomogram's own reference from its prompts (segmented prompts, query, size, contrast);
  *    these are merged (mergeReferences): queries weighted by the prompted voxels they pool, size
  *    and contrast weighted by the prompts;
@@ -95,27 +95,32 @@ export type MergePickOptions = Omit<PickOptions, 'topK'>;
 /** A reference from prompts in several tomograms, with one self-template averaged over all of them. */
 export async function referenceFromTomograms(tomograms: readonly PromptedTomogram[], opts: MergePickOptions = {}): Promise<MergedReferenceResult> {
   if (tomograms.length === 0) throw new CryosamError('no tomogram with prompts');
-  const own: MergeInput[] = [];
-  for (const t of tomograms) {
-    const sam = await t.open();
-    try {
-      const reference = await sam.reference(t.prompts, { segment: opts.segment, query: opts.query, featureSliceStep: opts.featureSliceStep });
-      own.push({ name: t.name, reference: { ...reference, sources: reference.sources.map((s) => ({ ...s, ...(t.file ? { tomogram: t.file } : {}) })) } });
-    } finally {
-      await sam.dispose();
+  // The second pass visits the tomograms in reverse, so the last one of the first pass is picked
+  // while still open (a single tomogram is read, embedded and encoded once).
+  let open: { index: number; sam: CryoSam } | undefined;
+  const session = async (index: number) => {
+    if (open?.index !== index) {
+      await open?.sam.dispose();
+      open = undefined;
+      open = { index, sam: await tomograms[index].open() };
     }
-  }
-  let merged = mergeReferences(own);
-  let average: Reference['average'];
-  let weight = 0;
-  const report: MergedReferenceResult['tomograms'] = [];
-  for (const [i, t] of tomograms.entries()) {
-    const { reference } = own[i];
-    const sam = await t.open();
-    try {
+    return open.sam;
+  };
+  try {
+    const own: MergeInput[] = [];
+    for (const [i, t] of tomograms.entries()) {
+      const reference = await (await session(i)).reference(t.prompts, { segment: opts.segment, query: opts.query, featureSliceStep: opts.featureSliceStep });
+      own.push({ name: t.name, reference: { ...reference, sources: reference.sources.map((s) => ({ ...s, ...(t.file ? { tomogram: t.file } : {}) })) } });
+    }
+    let merged = mergeReferences(own);
+    let average: Reference['average'];
+    let weight = 0;
+    const report: MergedReferenceResult['tomograms'] = [];
+    for (let i = tomograms.length - 1; i >= 0; i--) {
+      const t = tomograms[i], { reference } = own[i];
       const here: Reference = { ...merged, sources: reference.sources, prompted: reference.prompted, ...(average ? { average } : {}) };
-      const result = await sam.pick(here, { ...opts, topK: 'auto' });
-      report.push({ name: t.name, prompts: t.prompts.length, segmented: segmentedPrompts(reference).length, picks: result.picks.length });
+      const result = await (await session(i)).pick(here, { ...opts, topK: 'auto' });
+      report.unshift({ name: t.name, prompts: t.prompts.length, segmented: segmentedPrompts(reference).length, picks: result.picks.length });
       const made = result.reference.average;
       if (!made || result.picks.length === 0) continue;
       const w = result.picks.length;
@@ -128,9 +133,9 @@ export async function referenceFromTomograms(tomograms: readonly PromptedTomogra
         average = { ...sum, data: sum.data.map((v, k) => (weight * v + w * made.data[k]) / (weight + w)) };
       }
       weight += w;
-    } finally {
-      await sam.dispose();
     }
+    return { reference: { ...merged, ...(average ? { average } : {}) }, tomograms: report };
+  } finally {
+    await open?.sam.dispose();
   }
-  return { reference: { ...merged, ...(average ? { average } : {}) }, tomograms: report };
 }
