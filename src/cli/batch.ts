@@ -52,6 +52,8 @@ export interface BatchOptions {
   copickSession: string;
   copickObject: string;
   engine?: string;
+  /** Voxel size in Å of every tomogram, over what the dataset files and MRC headers say. */
+  voxelSize?: number;
   cacheDir?: string;
   quiet?: boolean;
   slurm?: boolean;
@@ -89,7 +91,7 @@ const CLI_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.j
 async function runRecord(o: BatchOptions): Promise<BatchRun> {
   const hash = createHash('sha256');
   for (const f of [REFERENCE_FILE, AVERAGE_FILE]) hash.update(await sha256File(path.join(o.reference, f)).catch(() => 'none'));
-  const options = { format: o.format, masks: o.masks === true, engine: o.engine ?? 'classical', copick: o.format === 'copick' ? [o.copickUser, o.copickSession, o.copickObject] : null, cryosam: '0.1.0' };
+  const options = { format: o.format, masks: o.masks === true, engine: o.engine ?? 'classical', voxelSize: o.voxelSize ?? null, copick: o.format === 'copick' ? [o.copickUser, o.copickSession, o.copickObject] : null, cryosam: '0.1.0' };
   hash.update(JSON.stringify(options));
   return { runHash: hash.digest('hex'), reference: path.resolve(o.reference), options };
 }
@@ -131,7 +133,8 @@ async function pickOne(t: DatasetTomogram, o: BatchOptions, run: BatchRun, confi
   const outputs = outputsOf(t, o, configPath);
   const args = [t.path, '--reference', o.reference, '-o', outputs.picks, '--format', BATCH_FORMATS[o.format].format, '-q'];
   if (outputs.mask) args.push('--mask', outputs.mask);
-  if (t.voxelSizeA) args.push('--voxel-size', String(t.voxelSizeA));
+  const voxelSize = o.voxelSize ?? t.voxelSizeA;
+  if (voxelSize) args.push('--voxel-size', String(voxelSize));
   if (o.engine) args.push('--engine', o.engine);
   if (o.cacheDir) args.push('--cache-dir', o.cacheDir);
   // The cores are shared between the tomograms picked at once.
@@ -272,6 +275,11 @@ export function registerBatch(program: Command): void {
     .option('--copick-session <id>', 'copick picks: session id', '0')
     .option('--copick-object <name>', 'copick picks: pickable object name', 'particle')
     .option('--engine <name>', 'engine the reference was made with (default classical)')
+    .option('--voxel-size <Å>', 'voxel size in Å of every tomogram, over what a tomograms.star, copick config or MRC header says (for headers that lack it; default: theirs)', (v: string) => {
+      const n = Number(v);
+      if (!(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError(`expected a positive number of Å, got "${v}"`);
+      return n;
+    })
     .option('--cache-dir <dir>', 'embedding/feature cache folder for the picks (default $CRYOSAM_CACHE or ~/.cache/cryosam/cache)')
     .option('--slurm', 'write a Slurm array script (one task per tomogram) and a merge script that runs after it, instead of picking here')
     .option('--submit', 'with --slurm: submit both with sbatch and print the job ids')

@@ -433,7 +433,7 @@ export function registerReference(program: Command): void {
     .addOption(referenceOptions.tiltRange())
     .addOption(referenceOptions.tiltAxis())
     .addOption(referenceOptions.workers())
-    .option('--voxel-size <A>', 'voxel size in Å of every tomogram (default: what a tomograms.star or copick config gives, else the MRC header)', parseNumber('expected a positive number of Å', (v) => v > 0))
+    .option('--voxel-size <A>', 'voxel size in Å of every tomogram, over what a tomograms.star, copick config or MRC header says (for headers that lack it; default: theirs)', parseNumber('expected a positive number of Å', (v) => v > 0))
     .option('--copick-voxel-spacing <Å>', 'copick project: the voxel spacing whose tomograms to use (default: the only one)', Number)
     .option('--copick-tomo-type <type>', 'copick project: the tomogram type to use (default: the only one)');
   addEngineOptions(cmd)

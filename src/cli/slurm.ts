@@ -18,6 +18,7 @@ export interface SlurmOptions {
   format: string;
   masks?: boolean;
   engine?: string;
+  voxelSize?: number;
   cacheDir?: string;
   copickVoxelSpacing?: number;
   copickTomoType?: string;
@@ -50,6 +51,7 @@ function batchCommand(inputs: string[], o: SlurmOptions, extra: string[]): strin
   const args = [process.execPath, CLI_MAIN, 'batch', ...inputs.map((i) => path.resolve(i)), '--reference', path.resolve(o.reference), '--out', path.resolve(o.out), '--format', o.format];
   if (o.masks) args.push('--masks');
   if (o.engine) args.push('--engine', o.engine);
+  if (o.voxelSize !== undefined) args.push('--voxel-size', String(o.voxelSize));
   if (o.cacheDir) args.push('--cache-dir', path.resolve(o.cacheDir));
   if (o.copickVoxelSpacing !== undefined) args.push('--copick-voxel-spacing', String(o.copickVoxelSpacing));
   if (o.copickTomoType) args.push('--copick-tomo-type', o.copickTomoType);

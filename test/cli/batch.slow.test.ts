@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { scorePicks } from '../../src/eval/score.js';
 import { readPicks } from '../../src/io/coords/index.js';
+import { readMrc, writeMrc } from '../../src/io/mrc/index.js';
 import { parseStar } from '../../src/io/coords/star.js';
 import { runCli } from '../helpers/cli.js';
 import { ensureSlurm, waitForJobs } from '../helpers/slurm.js';
@@ -116,6 +117,25 @@ test('reference: prompts in two tomograms (a STAR with rlnTomoName) make one ref
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /clicks\.csv: names no tomogram/);
   await assert.rejects(fs.stat(path.join(dir, 'bad.ref', 'reference.json')));
+});
+
+test('batch --voxel-size: tomograms whose headers lack the voxel size are picked at the one given', async () => {
+  const data = path.join(dir, 'nosize');
+  await fs.mkdir(data, { recursive: true });
+  const vol = await readMrc(path.join(dir, 'sim3', 'tomogram.mrc'));
+  await writeMrc(path.join(data, 'TS_03.mrc'), { ...vol, voxelSize: { x: 1, y: 1, z: 1 } });
+  const out = path.join(dir, 'out-nosize');
+  const args = ['batch', path.join(data, 'TS_03.mrc'), '--reference', path.join(dir, 'ribosome.ref'), '--out', out, '-q'];
+  const without = await runCli(args, { env: env() });
+  assert.equal(without.code, 1, 'a 1 Å header is 10× off the reference');
+  const failed = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')).tomograms[0];
+  assert.match(failed.error, /voxel size 1 Å differs from the reference's 10 Å/);
+  // Other options, another run: a new output folder (the old one is refused, as for any change of options).
+  const out10 = path.join(dir, 'out-nosize-10');
+  const given = await runCli([...args.slice(0, 5), out10, '-q', '--voxel-size', '10'], { env: env() });
+  assert.equal(given.code, 0, given.stderr);
+  const score = scorePicks(await readPicks(path.join(out10, 'TS_03.star'), { voxelSize: 10 }), await truthOf(path.join(dir, 'sim3')), 8);
+  assert.ok(score.f1 >= 0.85, `F1 ${score.f1.toFixed(3)} at the given voxel size`);
 });
 
 test('batch: a broken tomogram is recorded as failed and the others are picked; the exit code says so', async () => {
