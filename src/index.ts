@@ -13,6 +13,7 @@ export { REFERENCE_VERSION, type Reference, type ReferenceSource } from './pipel
 export { loadReference, saveReference } from './pipeline/reference-file.js';
 export { mergeReferences, referenceFromTomograms, type PromptedTomogram, type MergedReferenceResult } from './pipeline/reference-merge.js';
 export { DEFAULTS } from './pipeline/defaults.js';
+export type { StructureKind, StructureSegmentation, FilamentReport, MembraneReport, ClickedPlane } from './pipeline/structure.js';
 export { instancesToLabels, instancesToSemantic } from './pipeline/labels.js';
 export type {
   VoxelPoint, SegmentOptions, ReferenceOptions, PickOptions, PickResult, PickReport, ParticlePick, Instance, ParticleMask, QueryMode,

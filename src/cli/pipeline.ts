@@ -23,6 +23,7 @@ import { DEFAULT_CACHE_LIMIT_BYTES, DiskCache } from '../pipeline/cache.js';
 import { CryoSam } from '../pipeline/cryosam.js';
 import { instancesToLabels, instancesToSemantic } from '../pipeline/labels.js';
 import { DEFAULTS } from '../pipeline/defaults.js';
+import type { StructureKind, StructureSegmentation } from '../pipeline/structure.js';
 import { isTopK, TOP_K_RULE, type Instance, type MissingWedgeReport, type PickOptions, type QueryMode, type SegmentOptions, type VoxelPoint } from '../pipeline/types.js';
 import { tomogramName } from '../io/tomogram-name.js';
 import { writeRunReport } from '../io/report.js';
@@ -259,8 +260,9 @@ export function registerSegment(program: Command): void {
       .description('Segment the particles under point prompts in 3D (cross-plane self-prompting); writes a mask MRC')
       .argument('<tomogram>', 'tomogram MRC file'),
   ))
-    .requiredOption('-o, --output <mask.mrc>', 'semantic mask to write (MRC, uint8: 1 = particle)')
-    .action(async (tomoFile: string, o: CommonOptions & { output: string }) => {
+    .requiredOption('-o, --output <mask.mrc>', 'semantic mask to write (MRC, uint8: 1 = segmented)')
+    .addOption(new Option('--structure <kind>', `what each click segments: auto (default: decided from the clicked slices' masks, then a filament must trace for ${DEFAULTS.structure.filament.minLengthDiameters} diameters and a membrane grow ${DEFAULTS.structure.membrane.minExtentA} Å across), particle (cross-plane self-prompting), filament (followed along its axis, its whole tube filled; up to ${DEFAULTS.structure.filament.maxRadiusA} Å outer radius) or membrane (grown over its sheet while it stays measured; up to ${DEFAULTS.structure.membrane.maxThicknessA} Å thick). Filament and membrane sizes use the voxel size in Å`).choices(['auto', 'particle', 'filament', 'membrane']).default(DEFAULTS.structure.kind))
+    .action(async (tomoFile: string, o: CommonOptions & { output: string; structure: StructureKind | 'auto' }) => {
       await checkCommandFiles(tomoFile, o, [o.output, o.labels, `${o.output}.report.json`]);
       const t0 = performance.now();
       const tomo = await loadTomogram(tomoFile, o.voxelSize, false);
@@ -268,29 +270,47 @@ export function registerSegment(program: Command): void {
       const progress = createCliProgress(o.quiet);
       const sam = await openCryoSam(tomo, o, progress.onProgress);
       try {
-        const instances: Instance[] = [];
+        const found: Awaited<ReturnType<CryoSam['segmentStructure']>>[] = [];
         for (const [i, p] of prompts.entries()) {
           progress.onProgress({ stage: 'segmenting', done: i, total: prompts.length });
-          instances.push({ ...(await sam.segment(p, segmentOptions(o))), id: i + 1 });
+          found.push(await sam.segmentStructure(p, o.structure, segmentOptions(o)));
         }
         progress.onProgress({ stage: 'segmenting', done: prompts.length, total: prompts.length });
         progress.stop();
+        const instances = found.map((f, i) => ({ ...f.instance, id: i + 1 }));
         await writeInstanceOutputs(tomo, instances, o.output, o.labels);
+        const voxelSizeA = meanVoxelSize(tomo.voxelSize);
         await writeRunReport(`${o.output}.report.json`, {
           command: 'segment',
           tomogram: tomoFile,
           outputs: { mask: o.output, labels: o.labels ?? null },
           engines: sam.engineIdentities(),
-          parameters: { prompts, ...segmentOptions(o) },
+          parameters: { prompts, structure: o.structure, ...segmentOptions(o), voxelSizeA },
           seconds: (performance.now() - t0) / 1000,
-          instances: instances.map(({ id, voxels, centroid, bbox }) => ({ id, voxels, centroid, bbox })),
+          instances: found.map((f, i) => ({
+            id: i + 1, kind: f.kind, decidedBy: f.decidedBy, voxels: f.instance.voxels, centroid: f.instance.centroid, bbox: f.instance.bbox,
+            ...(f.filament ? { filament: f.filament } : {}), ...(f.membrane ? { membrane: f.membrane } : {}),
+            clickedSlices: f.planes.map((p) => ({ axis: p.axis, area: p.area, elongation: Number(p.elongation.toFixed(2)) })),
+          })),
         });
-        doneNote(o, `wrote ${o.output}: ${instances.length} particle(s), ${instances.reduce((n, inst) => n + inst.voxels, 0)} voxels; run report ${o.output}.report.json`);
+        for (const f of found) doneNote(o, structureText(f));
+        doneNote(o, `wrote ${o.output}: ${instances.length} structure(s), ${instances.reduce((n, inst) => n + inst.voxels, 0)} voxels; run report ${o.output}.report.json`);
       } finally {
         progress.stop();
         await sam.dispose();
       }
     });
+}
+
+/** One line saying what a click segmented, in the field's units. */
+function structureText(f: StructureSegmentation): string {
+  const how = f.decidedBy === 'auto' ? 'found' : 'as asked';
+  if (f.filament) {
+    const { lengthA, outerDiameterA, innerDiameterA } = f.filament;
+    return `filament (${how}): ${(lengthA / 10).toFixed(0)} nm long, outer diameter ${(outerDiameterA / 10).toFixed(1)} nm${innerDiameterA > 0 ? `, hollow (lumen ${(innerDiameterA / 10).toFixed(1)} nm)` : ', solid'}, ${f.mask.voxels} voxels`;
+  }
+  if (f.membrane) return `membrane (${how}): ${f.membrane.areaNm2.toFixed(0)} nm² of sheet, ${(f.membrane.thicknessA / 10).toFixed(1)} nm thick, ${f.mask.voxels} voxels`;
+  return `particle (${how}): ${f.mask.voxels} voxels`;
 }
 
 export function registerPick(program: Command): void {

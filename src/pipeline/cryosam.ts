@@ -35,6 +35,7 @@ import { segmentClick, segmentPrompts } from './segment-prompts.js';
 import { segmentProposals } from './segment-proposals.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import { StageTimer } from './stage-timer.js';
+import { segmentStructure, structureSizes, type StructureKind, type StructureSegmentation } from './structure.js';
 import { templateCut } from './template-cut.js';
 import { SharedEmbeddings } from './shared-embeddings.js';
 import { SegmentWorkers } from './worker-pool.js';
@@ -158,6 +159,19 @@ export class CryoSam {
     const segment = this.checkedSegmentOptions([prompt], opts);
     const mask = (await segmentClick(this.store, this.tomogram, prompt, segment)) ?? pointMask(prompt, this.shape);
     return { ...mask, id: 1, prompted: true, similarity: 1 };
+  }
+
+  /**
+   * Segments what was clicked in 3D: a round particle as segment() does, a filament followed along
+   * its axis, or a membrane grown over its sheet (structure.ts). 'auto' (default) decides from the
+   * clicked slices' masks; a named kind that is not there throws "no … found here".
+   */
+  async segmentStructure(prompt: VoxelPoint, kind: StructureKind | 'auto' = DEFAULTS.structure.kind, opts: SegmentOptions = {}): Promise<StructureSegmentation & { instance: Instance }> {
+    const segment = this.checkedSegmentOptions([prompt], opts);
+    const found = await segmentStructure({ store: this.store, tomogram: this.tomogram, click: prompt, kind, segment });
+    const mask = found?.mask ?? pointMask(prompt, this.shape);
+    const result = found ?? { kind: 'particle' as const, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const), planes: [], polarity: 1 as const, sizes: structureSizes(meanVoxelSize(this.tomogram.voxelSize)), mask };
+    return { ...result, instance: { ...mask, id: 1, prompted: true, similarity: 1 } };
   }
 
   /** The reference of the prompted particles: their 3D masks, query features, size and contrast. */

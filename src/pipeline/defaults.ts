@@ -60,6 +60,48 @@ export const DEFAULTS = {
     tiltRange: 'auto' as const,
   },
   /**
+   * Structures other than round particles (src/pipeline/structure.ts, filament.ts, membrane.ts).
+   * Sizes are in Å, turned into voxels with the tomogram's voxel size. The real microtubule crop
+   * (../shared/data/real_microtubule, 10.52 Å) and the simulator's filament and membrane presets
+   * were used to choose them: docs/defaults.md says what was measured.
+   */
+  structure: {
+    /** What a click segments: 'auto' decides from the clicked slices' masks and the 3D tests below. */
+    kind: 'auto' as 'auto' | 'particle' | 'filament' | 'membrane',
+    /** A clicked slice's mask is elongated when its long axis is this many times its short axis: only then are filaments and membranes tried. */
+    elongation: 2.5,
+    filament: {
+      /** The largest outer radius looked for (a microtubule's is 125–140 Å). */
+      maxRadiusA: 180,
+      /** Axis points this far apart. */
+      stepA: 20,
+      /** Cross-sections that fail (a gap, a crossing) are stepped over for this far. */
+      maxGapA: 100,
+      /** A cross-section continues the filament when its radial profile correlates with the first ones' by this much … */
+      minProfileCorrelation: 0.6,
+      /** … and is at least this fraction as radially symmetric. */
+      minSymmetryFraction: 0.4,
+      /** A trace shorter than this many outer diameters is not a filament (a particle is about one). */
+      minLengthDiameters: 3,
+    },
+    membrane: {
+      /** The thickest sheet looked for (a lipid bilayer is 40–50 Å). */
+      maxThicknessA: 70,
+      /** Patches this far apart on the sheet. */
+      spacingA: 40,
+      /** A patch continues the sheet when its depth profile correlates with the clicked patch's by this much, … */
+      minProfileCorrelation: 0.6,
+      /** … it is at least this fraction as layered, … */
+      minLayeringFraction: 0.4,
+      /** … and its peak contrast at least this fraction of the clicked patch's. */
+      minContrastFraction: 0.4,
+      /** A sheet narrower than this across is not a membrane (a ribosome is about 250 Å). */
+      minExtentA: 400,
+      /** Growth stops after this many patches. */
+      maxPatches: 200_000,
+    },
+  },
+  /**
    * The template cut's self-template alignment (src/pipeline/self-template.ts). The 30° grid and the
    * sphere of 2 equivalent radii were compared on realistic, medium and crowded seeds 1–5 (a 20°
    * grid ranked no better; 1.0–2.25 radii: 2 generalised best). Rounds and averaged fraction were

@@ -1,0 +1,292 @@
+/**
+ * Filaments (microtubules, actin) from one click: find the filament's axis through the clicked
+ * point, follow it both ways through the tomogram, and fill its cross-section.
+ *
+ * A filament's cross-section is (nearly) rotationally symmetric about its axis, a solid disc for
+ * actin and a ring for a microtubule. So the axis is where a cross-section's radial profile explains
+ * most of its variance ("radial symmetry"), which needs no model of the filament: it finds the centre
+ * of a ring from a click on its wall. Following the axis, each next cross-section is centred the same
+ * way near the predicted point and must keep the radial profile the first ones had; a few failing
+ * cross-sections in a row (a gap, a crossing) are stepped over, more end the trace. The mask is the
+ * tube between the half-maximum radii of the mean profile: the whole tube, both walls, its whole
+ * length.
+ */
+import { add, dot, norm, samplePlane, sub, unit, type PlaneImage, type Vec3 } from '../volume/cross-section.js';
+import { structureTensor, symmetricEigen3 } from '../volume/structure-tensor.js';
+import type { Shape3, Volume } from '../volume/volume.js';
+import { fromBoxMask } from './instance.js';
+import type { ParticleMask, VoxelPoint } from './types.js';
+
+export interface FilamentOptions {
+  /** The largest outer radius looked for, in voxels (a microtubule's is 12.5 nm). */
+  maxRadius: number;
+  /** Distance between axis points, in voxels. */
+  step: number;
+  /** Failing cross-sections are stepped over for up to this many voxels (a gap, a crossing). */
+  maxGap: number;
+  /** A cross-section continues the filament when its radial profile correlates with the filament's by at least this. */
+  minProfileCorrelation: number;
+  /** ... and its radial symmetry is at least this fraction of the first cross-sections'. */
+  minSymmetryFraction: number;
+}
+
+export interface FilamentTrace {
+  /** Axis points from one end to the other, `step` voxels apart. */
+  axis: VoxelPoint[];
+  /** Half-maximum radii of the mean radial profile, in voxels; inner 0 for a solid filament. */
+  innerRadius: number;
+  outerRadius: number;
+  lengthVoxels: number;
+  /** Mean radial symmetry of the accepted cross-sections (0..1: the variance their radial profile explains). */
+  symmetry: number;
+  /** Mean radial profile (polarity-signed density, r = 0, 1, … voxels). */
+  profile: Float32Array;
+}
+
+/** Pixels of a disc sorted into rings of whole-voxel radius, for radial profiles. */
+interface Rings {
+  radius: number;
+  di: Int32Array;
+  dj: Int32Array;
+  ring: Int32Array;
+}
+
+function ringsOf(radius: number): Rings {
+  const di: number[] = [], dj: number[] = [], ring: number[] = [];
+  for (let i = -radius; i <= radius; i++) {
+    for (let j = -radius; j <= radius; j++) {
+      const r = Math.round(Math.hypot(i, j));
+      if (r > radius) continue;
+      di.push(i);
+      dj.push(j);
+      ring.push(r);
+    }
+  }
+  return { radius, di: Int32Array.from(di), dj: Int32Array.from(dj), ring: Int32Array.from(ring) };
+}
+
+interface Centred {
+  /** Pixel of the image where the cross-section is most symmetric. */
+  i: number;
+  j: number;
+  symmetry: number;
+  profile: Float32Array;
+}
+
+/** Radial symmetry about image pixel (ci, cj): between-ring variance over total variance, and the radial profile. */
+function radialSymmetry(img: PlaneImage, ci: number, cj: number, rings: Rings, profile: Float64Array, counts: Float64Array): number {
+  const size = 2 * img.radius + 1;
+  profile.fill(0);
+  counts.fill(0);
+  let sum = 0, sumSq = 0, n = 0;
+  for (let k = 0; k < rings.ring.length; k++) {
+    const v = img.data[(ci + rings.di[k]) * size + cj + rings.dj[k]];
+    if (v !== v) continue;
+    profile[rings.ring[k]] += v;
+    counts[rings.ring[k]]++;
+    sum += v;
+    sumSq += v * v;
+    n++;
+  }
+  if (n < rings.ring.length / 2) return 0;
+  const mean = sum / n;
+  const total = sumSq - n * mean * mean;
+  let between = 0;
+  for (let r = 0; r < profile.length; r++) {
+    if (!counts[r]) continue;
+    profile[r] /= counts[r];
+    between += counts[r] * (profile[r] - mean) ** 2;
+  }
+  return total > 0 ? between / total : 0;
+}
+
+/** The most radially symmetric pixel within `search` pixels of the image's centre. */
+function centreIn(img: PlaneImage, search: number, rings: Rings): Centred {
+  const profile = new Float64Array(rings.radius + 1), counts = new Float64Array(rings.radius + 1);
+  let best: Centred = { i: img.radius, j: img.radius, symmetry: -1, profile: new Float32Array(rings.radius + 1) };
+  for (let i = img.radius - search; i <= img.radius + search; i++) {
+    for (let j = img.radius - search; j <= img.radius + search; j++) {
+      if ((i - img.radius) ** 2 + (j - img.radius) ** 2 > search * search) continue;
+      const s = radialSymmetry(img, i, j, rings, profile, counts);
+      if (s > best.symmetry) best = { i, j, symmetry: s, profile: Float32Array.from(profile) };
+    }
+  }
+  return best;
+}
+
+function pixelToVoxel(img: PlaneImage, centre: Vec3, i: number, j: number): Vec3 {
+  return add(add(centre, img.u, j - img.radius), img.v, i - img.radius);
+}
+
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/** Directions worth trying as the axis: the structure tensor's eigenvectors at a few scales, and the caller's. */
+function candidateDirections(tomogram: Volume, click: Vec3, maxRadius: number, extra: readonly Vec3[]): Vec3[] {
+  const out: Vec3[] = [...extra.map(unit)];
+  for (const radius of [Math.max(3, maxRadius / 3), Math.max(4, (2 * maxRadius) / 3), Math.max(6, maxRadius * 1.2)]) {
+    const { vectors } = symmetricEigen3(structureTensor(tomogram, click, radius));
+    out.push(...vectors);
+  }
+  out.push({ x: 1, y: 0, z: 0 }, { x: 0, y: 1, z: 0 }, { x: 0, y: 0, z: 1 });
+  // Near-duplicates (either sign) are tried once.
+  return out.filter((d, k) => out.findIndex((e) => Math.abs(dot(d, e)) > 0.985) === k);
+}
+
+/** Half-slab along the axis for the first cross-section: long enough to average out noise, short enough for a curved filament. */
+const FIRST_HALF_SLAB = 4;
+
+/** The filament's axis direction and centre at a click on it (undefined when no cross-section is symmetric at all). */
+export function findAxis(tomogram: Volume, click: Vec3, opts: FilamentOptions, hints: readonly Vec3[] = []): { centre: Vec3; direction: Vec3; first: Centred } | undefined {
+  const rings = ringsOf(Math.ceil(opts.maxRadius) + 4);
+  const search = Math.ceil(opts.maxRadius);
+  let best: { centre: Vec3; direction: Vec3; first: Centred } | undefined;
+  for (const direction of candidateDirections(tomogram, click, opts.maxRadius, hints)) {
+    const img = samplePlane(tomogram, click, direction, search + rings.radius, FIRST_HALF_SLAB);
+    const c = centreIn(img, search, rings);
+    if (!best || c.symmetry > best.first.symmetry) best = { centre: pixelToVoxel(img, click, c.i, c.j), direction, first: c };
+  }
+  if (!best) return undefined;
+  // Refine the direction once from a short trace, then re-centre on it.
+  return best;
+}
+
+/** Where a trace stands while following one direction. */
+interface Step {
+  centre: Vec3;
+  profile: Float32Array;
+  symmetry: number;
+}
+
+function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { profile: Float32Array; symmetry: number }, rings: Rings, opts: FilamentOptions): Step[] {
+  const [nz, ny, nx] = tomogram.shape;
+  const accepted: Step[] = [];
+  const halfSlab = Math.max(1, Math.ceil(opts.step / 2));
+  const search = Math.max(2, Math.ceil(opts.step));
+  const maxMisses = Math.max(1, Math.floor(opts.maxGap / opts.step));
+  const maxSteps = Math.ceil((4 * (nz + ny + nx)) / opts.step);
+  const baseline = Math.max(2, Math.ceil(8 / opts.step));
+  let at = start, d = unit(direction), misses = 0;
+  const pending: Vec3[] = [];
+  for (let n = 0; n < maxSteps; n++) {
+    const predicted = add(at, d, opts.step);
+    if (predicted.x < 0 || predicted.y < 0 || predicted.z < 0 || predicted.x > nx - 1 || predicted.y > ny - 1 || predicted.z > nz - 1) break;
+    const img = samplePlane(tomogram, predicted, d, search + rings.radius, halfSlab);
+    const c = centreIn(img, search, rings);
+    const ok = c.symmetry >= opts.minSymmetryFraction * reference.symmetry && correlation(c.profile, reference.profile) >= opts.minProfileCorrelation;
+    if (!ok) {
+      if (++misses > maxMisses) break;
+      pending.push(predicted);
+      at = predicted;
+      continue;
+    }
+    const centre = pixelToVoxel(img, predicted, c.i, c.j);
+    // A gap stepped over joins the filament once the far side is found.
+    for (const p of pending) accepted.push({ centre: p, profile: c.profile, symmetry: 0 });
+    pending.length = 0;
+    misses = 0;
+    accepted.push({ centre, profile: c.profile, symmetry: c.symmetry });
+    const back = accepted.length > baseline ? accepted[accepted.length - 1 - baseline].centre : start;
+    const heading = sub(centre, back);
+    if (norm(heading) > 0 && dot(heading, d) > 0) d = unit(add(d, unit(heading)));
+    at = centre;
+  }
+  return accepted;
+}
+
+/** Half-maximum radii of a radial profile about its peak (background: its outermost rings). */
+function halfMaximumRadii(profile: Float32Array, maxRadius: number): { inner: number; outer: number } {
+  const n = profile.length;
+  let background = 0;
+  for (let r = n - 3; r < n; r++) background += profile[r];
+  background /= 3;
+  let peak = 0;
+  for (let r = 1; r <= Math.min(maxRadius, n - 1); r++) if (profile[r] > profile[peak]) peak = r;
+  const half = background + 0.5 * (profile[peak] - background);
+  let outer = peak;
+  while (outer + 1 < n && profile[outer + 1] >= half) outer++;
+  // Linear crossing between outer and outer + 1.
+  const o = outer + 1 < n ? outer + (profile[outer] - half) / Math.max(1e-9, profile[outer] - profile[outer + 1]) : outer;
+  let inner = 0;
+  if (profile[0] < half) {
+    let r = peak;
+    while (r > 0 && profile[r - 1] >= half) r--;
+    inner = r > 0 ? r - (profile[r] - half) / Math.max(1e-9, profile[r] - profile[r - 1]) : 0;
+  }
+  return { inner: Math.max(0, inner), outer: Math.max(1, o) };
+}
+
+/**
+ * Traces the filament through `click`: its axis both ways from the clicked cross-section, and its
+ * radii. `polarity` is the filament's contrast (−1 dark, +1 bright); `hints` are directions worth
+ * trying first (e.g. the elongation of the clicked slices' masks). Undefined when nothing is found.
+ */
+export function traceFilament(tomogram: Volume, click: VoxelPoint, polarity: number, opts: FilamentOptions, hints: readonly Vec3[] = []): FilamentTrace | undefined {
+  const found = findAxis(tomogram, click, opts, hints);
+  if (!found || found.first.symmetry <= 0) return undefined;
+  const rings = ringsOf(Math.ceil(opts.maxRadius) + 4);
+  const reference = { profile: found.first.profile, symmetry: found.first.symmetry };
+  const forward = follow(tomogram, found.centre, found.direction, reference, rings, opts);
+  const backward = follow(tomogram, found.centre, { x: -found.direction.x, y: -found.direction.y, z: -found.direction.z }, reference, rings, opts);
+  const steps: Step[] = [...backward.reverse(), { centre: found.centre, profile: found.first.profile, symmetry: found.first.symmetry }, ...forward];
+  const measured = steps.filter((s) => s.symmetry > 0);
+  const profile = new Float32Array(rings.radius + 1);
+  for (const s of measured) for (let r = 0; r < profile.length; r++) profile[r] += (polarity * s.profile[r]) / measured.length;
+  const { inner, outer } = halfMaximumRadii(profile, Math.ceil(opts.maxRadius));
+  const axis = steps.map((s) => s.centre);
+  let lengthVoxels = 0;
+  for (let k = 1; k < axis.length; k++) lengthVoxels += norm(sub(axis[k], axis[k - 1]));
+  return { axis, innerRadius: inner, outerRadius: outer, lengthVoxels, symmetry: measured.reduce((a, s) => a + s.symmetry, 0) / measured.length, profile };
+}
+
+/** The tube of the traced filament as a mask: voxels between its inner and outer radius of the axis. */
+export function filamentMask(trace: FilamentTrace, shape: Shape3): ParticleMask {
+  const [nz, ny, nx] = shape;
+  const R = trace.outerRadius + 0.5, r = trace.innerRadius > 0 ? trace.innerRadius - 0.5 : -1;
+  const lo = { x: Infinity, y: Infinity, z: Infinity }, hi = { x: -Infinity, y: -Infinity, z: -Infinity };
+  for (const p of trace.axis) {
+    lo.x = Math.min(lo.x, p.x); lo.y = Math.min(lo.y, p.y); lo.z = Math.min(lo.z, p.z);
+    hi.x = Math.max(hi.x, p.x); hi.y = Math.max(hi.y, p.y); hi.z = Math.max(hi.z, p.z);
+  }
+  const bbox = {
+    z0: Math.max(0, Math.floor(lo.z - R)), z1: Math.min(nz, Math.ceil(hi.z + R) + 1),
+    y0: Math.max(0, Math.floor(lo.y - R)), y1: Math.min(ny, Math.ceil(hi.y + R) + 1),
+    x0: Math.max(0, Math.floor(lo.x - R)), x1: Math.min(nx, Math.ceil(hi.x + R) + 1),
+  };
+  const by = bbox.y1 - bbox.y0, bx = bbox.x1 - bbox.x0;
+  const mask = new Uint8Array((bbox.z1 - bbox.z0) * by * bx);
+  const segments = trace.axis.length === 1 ? [[trace.axis[0], trace.axis[0]]] : trace.axis.slice(1).map((b, k) => [trace.axis[k], b]);
+  for (const [a, b] of segments) {
+    const ab = sub(b, a);
+    const len2 = dot(ab, ab);
+    // Flat ends half a voxel past each point: a clamped end would mark the lumen past it as wall.
+    const slack = len2 > 0 ? 0.5 / Math.sqrt(len2) : 0;
+    for (let z = Math.max(bbox.z0, Math.floor(Math.min(a.z, b.z) - R)); z <= Math.min(bbox.z1 - 1, Math.ceil(Math.max(a.z, b.z) + R)); z++) {
+      for (let y = Math.max(bbox.y0, Math.floor(Math.min(a.y, b.y) - R)); y <= Math.min(bbox.y1 - 1, Math.ceil(Math.max(a.y, b.y) + R)); y++) {
+        for (let x = Math.max(bbox.x0, Math.floor(Math.min(a.x, b.x) - R)); x <= Math.min(bbox.x1 - 1, Math.ceil(Math.max(a.x, b.x) + R)); x++) {
+          const ap = { x: x - a.x, y: y - a.y, z: z - a.z };
+          const t = len2 > 0 ? dot(ap, ab) / len2 : 0;
+          if (t < -slack || t > 1 + slack) continue;
+          const dist = norm(sub(ap, { x: t * ab.x, y: t * ab.y, z: t * ab.z }));
+          if (dist <= R && dist >= r) mask[((z - bbox.z0) * by + (y - bbox.y0)) * bx + (x - bbox.x0)] = 1;
+        }
+      }
+    }
+  }
+  return fromBoxMask(bbox, mask);
+}

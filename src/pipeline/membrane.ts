@@ -1,0 +1,262 @@
+/**
+ * Membranes from one click: find the sheet's normal and mid-surface at the clicked point, grow over
+ * the sheet patch by patch while it stays a sheet of that thickness and contrast, and fill it.
+ *
+ * A membrane is locally a slab: in a short cylinder across it, the density varies with depth along
+ * the normal and hardly at all within the sheet ("layering": the variance the depth profile
+ * explains). Growing tries hexagonal neighbours on the tangent plane of each accepted patch, tilts
+ * their normal to follow curvature, moves them onto the profile's peak, and keeps those whose
+ * profile still looks like the clicked patch's. Where the missing wedge hides the membrane (its
+ * normal near the beam) the contrast fades, the patches fail and growth stops there instead of
+ * leaking into whatever lies beyond.
+ */
+import { add, cross, dot, perpendicularBasis, sampleInside, unit, type Vec3 } from '../volume/cross-section.js';
+import { structureTensor, symmetricEigen3 } from '../volume/structure-tensor.js';
+import type { Shape3, Volume } from '../volume/volume.js';
+import { fromBoxMask } from './instance.js';
+import type { ParticleMask, VoxelPoint } from './types.js';
+
+export interface MembraneOptions {
+  /** The thickest sheet looked for, in voxels (a lipid bilayer is 4–5 nm). */
+  maxThickness: number;
+  /** Distance between neighbouring patches on the sheet, in voxels. */
+  spacing: number;
+  /** A patch continues the sheet when its depth profile correlates with the clicked patch's by at least this … */
+  minProfileCorrelation: number;
+  /** … its layering is at least this fraction of the clicked patch's … */
+  minLayeringFraction: number;
+  /** … and its peak contrast at least this fraction of the clicked patch's. */
+  minContrastFraction: number;
+  /** Growth stops after this many patches (a runaway guard; about 150 000 voxels² of sheet at the default spacing). */
+  maxPatches: number;
+}
+
+/** One accepted piece of the sheet: a point on its mid-surface and the normal there. */
+export interface MembranePatch {
+  centre: Vec3;
+  normal: Vec3;
+}
+
+export interface MembraneSheet {
+  patches: MembranePatch[];
+  /** Half-maximum thickness of the mean depth profile, in voxels. */
+  thickness: number;
+  /** Sheet area in voxels² (patches × the hexagonal cell's area). */
+  areaVoxels: number;
+  /** Mean layering of the accepted patches (0..1). */
+  layering: number;
+}
+
+interface Layers {
+  /** Mean polarity-signed density at depth −half … +half along the normal. */
+  profile: Float32Array;
+  /** Between-depth variance over total variance in the cylinder. */
+  layering: number;
+}
+
+/** Depth profile across the sheet in a cylinder of `radius` about `centre` along `normal`. */
+function layers(tomogram: Volume, centre: Vec3, normal: Vec3, radius: number, half: number, polarity: number): Layers {
+  const [u, v] = perpendicularBasis(normal);
+  const depth = 2 * half + 1;
+  const sums = new Float64Array(depth), counts = new Float64Array(depth);
+  let sum = 0, sumSq = 0, n = 0;
+  for (let i = -radius; i <= radius; i++) {
+    for (let j = -radius; j <= radius; j++) {
+      if (i * i + j * j > radius * radius) continue;
+      const p = add(add(centre, u, j), v, i);
+      for (let t = -half; t <= half; t++) {
+        const value = sampleInside(tomogram, add(p, normal, t));
+        if (value !== value) continue;
+        const s = polarity * value;
+        sums[t + half] += s;
+        counts[t + half]++;
+        sum += s;
+        sumSq += s * s;
+        n++;
+      }
+    }
+  }
+  const profile = new Float32Array(depth);
+  if (n === 0) return { profile, layering: 0 };
+  const mean = sum / n;
+  let between = 0;
+  for (let k = 0; k < depth; k++) {
+    if (!counts[k]) continue;
+    profile[k] = sums[k] / counts[k];
+    between += counts[k] * (profile[k] - mean) ** 2;
+  }
+  const total = sumSq - n * mean * mean;
+  return { profile, layering: total > 0 ? between / total : 0 };
+}
+
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/** Peak height over the profile's ends, and its half-maximum width (voxels). */
+function peakOf(profile: Float32Array): { at: number; contrast: number; width: number } {
+  const n = profile.length;
+  const background = (profile[0] + profile[1] + profile[n - 2] + profile[n - 1]) / 4;
+  let at = 1;
+  for (let k = 1; k < n - 1; k++) if (profile[k] > profile[at]) at = k;
+  const contrast = profile[at] - background;
+  const half = background + contrast / 2;
+  let lo = at, hi = at;
+  while (lo > 0 && profile[lo - 1] >= half) lo--;
+  while (hi < n - 1 && profile[hi + 1] >= half) hi++;
+  const left = lo > 0 ? lo - (profile[lo] - half) / Math.max(1e-9, profile[lo] - profile[lo - 1]) : lo;
+  const right = hi < n - 1 ? hi + (profile[hi] - half) / Math.max(1e-9, profile[hi] - profile[hi + 1]) : hi;
+  return { at, contrast, width: Math.max(1, right - left) };
+}
+
+/** Normals tilted from `n` by `degrees` in six directions, and `n` itself. */
+function tilted(n: Vec3, degrees: number): Vec3[] {
+  const [u, v] = perpendicularBasis(n);
+  const t = Math.tan((degrees * Math.PI) / 180);
+  const out = [n];
+  for (let k = 0; k < 6; k++) {
+    const a = (k * Math.PI) / 3;
+    out.push(unit(add(add(n, u, t * Math.cos(a)), v, t * Math.sin(a))));
+  }
+  return out;
+}
+
+interface Candidate extends MembranePatch, Layers {
+  peak: ReturnType<typeof peakOf>;
+}
+
+/** The best of `normals` at `at`: the most layered profile, its centre moved onto the profile's peak. */
+function bestPatch(tomogram: Volume, at: Vec3, normals: readonly Vec3[], radius: number, half: number, polarity: number): Candidate {
+  let best: Candidate | undefined;
+  for (const normal of normals) {
+    const l = layers(tomogram, at, normal, radius, half, polarity);
+    if (!best || l.layering > best.layering) best = { centre: at, normal, ...l, peak: peakOf(l.profile) };
+  }
+  const b = best!;
+  return { ...b, centre: add(at, b.normal, b.peak.at - half) };
+}
+
+/** Hexagonal grid cells already covered, so growth visits each part of the sheet once. */
+class Covered {
+  private readonly cells = new Map<number, Vec3[]>();
+  constructor(private readonly cell: number) {}
+  private key(p: Vec3): number {
+    return (Math.floor(p.z / this.cell) * 4096 + Math.floor(p.y / this.cell)) * 4096 + Math.floor(p.x / this.cell);
+  }
+  near(p: Vec3, distance: number): boolean {
+    const cz = Math.floor(p.z / this.cell), cy = Math.floor(p.y / this.cell), cx = Math.floor(p.x / this.cell);
+    for (let z = cz - 1; z <= cz + 1; z++)
+      for (let y = cy - 1; y <= cy + 1; y++)
+        for (let x = cx - 1; x <= cx + 1; x++)
+          for (const q of this.cells.get((z * 4096 + y) * 4096 + x) ?? []) if ((q.x - p.x) ** 2 + (q.y - p.y) ** 2 + (q.z - p.z) ** 2 < distance * distance) return true;
+    return false;
+  }
+  add(p: Vec3): void {
+    const k = this.key(p);
+    const list = this.cells.get(k);
+    if (list) list.push(p);
+    else this.cells.set(k, [p]);
+  }
+}
+
+/** The clicked patch: the normal (of the structure tensor's eigenvectors and the axes) across which the density is most layered. */
+export function findSheet(tomogram: Volume, click: Vec3, polarity: number, opts: MembraneOptions): Candidate {
+  const half = Math.ceil(opts.maxThickness) + 3;
+  const normals: Vec3[] = [];
+  for (const radius of [3, 6]) normals.push(...symmetricEigen3(structureTensor(tomogram, click, radius)).vectors);
+  normals.push({ x: 1, y: 0, z: 0 }, { x: 0, y: 1, z: 0 }, { x: 0, y: 0, z: 1 });
+  const first = bestPatch(tomogram, click, normals, Math.ceil(opts.spacing), half, polarity);
+  // Refine the normal once about the best, then centre on the peak.
+  return bestPatch(tomogram, first.centre, tilted(first.normal, 10), Math.ceil(opts.spacing), half, polarity);
+}
+
+/** Grows the membrane sheet through `click` (polarity: the membrane's contrast, −1 dark, +1 bright). */
+export function growMembrane(tomogram: Volume, click: VoxelPoint, polarity: number, opts: MembraneOptions): MembraneSheet {
+  const [nz, ny, nx] = tomogram.shape;
+  const half = Math.ceil(opts.maxThickness) + 3;
+  const radius = Math.ceil(opts.spacing);
+  const seed = findSheet(tomogram, click, polarity, opts);
+  const reference = seed;
+  const patches: MembranePatch[] = [{ centre: seed.centre, normal: seed.normal }];
+  const covered = new Covered(opts.spacing);
+  covered.add(seed.centre);
+  const queue: MembranePatch[] = [patches[0]];
+  let layeringSum = seed.layering, widthSum = seed.peak.width;
+  while (queue.length && patches.length < opts.maxPatches) {
+    const p = queue.shift()!;
+    const [u] = perpendicularBasis(p.normal);
+    const w = cross(p.normal, u);
+    for (let k = 0; k < 6; k++) {
+      const a = (k * Math.PI) / 3;
+      const at = add(add(p.centre, u, opts.spacing * Math.cos(a)), w, opts.spacing * Math.sin(a));
+      if (at.x < 0 || at.y < 0 || at.z < 0 || at.x > nx - 1 || at.y > ny - 1 || at.z > nz - 1) continue;
+      if (covered.near(at, 0.7 * opts.spacing)) continue;
+      const c = bestPatch(tomogram, at, tilted(p.normal, 12), radius, half, polarity);
+      const normal = dot(c.normal, p.normal) < 0 ? { x: -c.normal.x, y: -c.normal.y, z: -c.normal.z } : c.normal;
+      const ok =
+        c.layering >= opts.minLayeringFraction * reference.layering &&
+        c.peak.contrast >= opts.minContrastFraction * reference.peak.contrast &&
+        correlation(c.profile, reference.profile) >= opts.minProfileCorrelation &&
+        !covered.near(c.centre, 0.5 * opts.spacing);
+      // A rejected position is marked too: it is not tried again from another neighbour.
+      covered.add(ok ? c.centre : at);
+      if (!ok) continue;
+      const patch = { centre: c.centre, normal };
+      patches.push(patch);
+      queue.push(patch);
+      layeringSum += c.layering;
+      widthSum += c.peak.width;
+    }
+  }
+  return {
+    patches,
+    thickness: widthSum / patches.length,
+    areaVoxels: patches.length * (Math.sqrt(3) / 2) * opts.spacing ** 2,
+    layering: layeringSum / patches.length,
+  };
+}
+
+/** The sheet as a mask: voxels within half its thickness of a patch's plane, and near that patch. */
+export function membraneMask(sheet: MembraneSheet, shape: Shape3, spacing: number): ParticleMask {
+  const [nz, ny, nx] = shape;
+  const halfT = sheet.thickness / 2 + 0.5;
+  const reach = 0.75 * spacing;
+  const R = Math.ceil(Math.max(halfT, reach)) + 1;
+  let z0 = nz, z1 = 0, y0 = ny, y1 = 0, x0 = nx, x1 = 0;
+  for (const { centre: c } of sheet.patches) {
+    z0 = Math.min(z0, Math.floor(c.z) - R); z1 = Math.max(z1, Math.ceil(c.z) + R + 1);
+    y0 = Math.min(y0, Math.floor(c.y) - R); y1 = Math.max(y1, Math.ceil(c.y) + R + 1);
+    x0 = Math.min(x0, Math.floor(c.x) - R); x1 = Math.max(x1, Math.ceil(c.x) + R + 1);
+  }
+  const bbox = { z0: Math.max(0, z0), z1: Math.min(nz, z1), y0: Math.max(0, y0), y1: Math.min(ny, y1), x0: Math.max(0, x0), x1: Math.min(nx, x1) };
+  const by = bbox.y1 - bbox.y0, bx = bbox.x1 - bbox.x0;
+  const mask = new Uint8Array(Math.max(0, (bbox.z1 - bbox.z0) * by * bx));
+  for (const { centre: c, normal: n } of sheet.patches) {
+    for (let z = Math.max(bbox.z0, Math.floor(c.z) - R); z < Math.min(bbox.z1, Math.ceil(c.z) + R + 1); z++) {
+      for (let y = Math.max(bbox.y0, Math.floor(c.y) - R); y < Math.min(bbox.y1, Math.ceil(c.y) + R + 1); y++) {
+        for (let x = Math.max(bbox.x0, Math.floor(c.x) - R); x < Math.min(bbox.x1, Math.ceil(c.x) + R + 1); x++) {
+          const d = { x: x - c.x, y: y - c.y, z: z - c.z };
+          const along = dot(d, n);
+          if (Math.abs(along) > halfT) continue;
+          const inPlane2 = d.x * d.x + d.y * d.y + d.z * d.z - along * along;
+          if (inPlane2 <= reach * reach) mask[((z - bbox.z0) * by + (y - bbox.y0)) * bx + (x - bbox.x0)] = 1;
+        }
+      }
+    }
+  }
+  return fromBoxMask(bbox, mask);
+}

@@ -1,0 +1,225 @@
+/**
+ * What was clicked, and its 3D segmentation: a round particle (cross-plane self-prompting, the
+ * paper's step 1), a filament (filament.ts) or a membrane (membrane.ts).
+ *
+ * The decision starts from the clicked slices' 2D masks: a particle's are compact in all three
+ * planes, while a filament or a membrane gives a long mask in a plane that contains its axis or
+ * crosses its sheet. Only then are the 3D models tried, filament first (a membrane grower would also
+ * follow a microtubule's wall), each with a test it must pass: a filament must trace for several
+ * diameters past the click, a membrane must grow wider than a particle. Anything else is a particle,
+ * so round particles keep their segmentation exactly.
+ */
+import { CryosamError } from '../errors.js';
+import { dot, norm, sub, unit, type Vec3 } from '../volume/cross-section.js';
+import { sliceCount, sliceShape, sliceToVoxel, voxelToSlice } from '../volume/slice.js';
+import { meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
+import { DEFAULTS } from './defaults.js';
+import type { EmbeddingStore } from './embedding-store.js';
+import { filamentMask, traceFilament, type FilamentOptions, type FilamentTrace } from './filament.js';
+import { growMembrane, membraneMask, type MembraneOptions, type MembraneSheet } from './membrane.js';
+import { segmentClick } from './segment-prompts.js';
+import type { ResolvedSegmentOptions } from './self-prompting.js';
+import type { ParticleMask, VoxelPoint } from './types.js';
+
+export type StructureKind = 'particle' | 'filament' | 'membrane';
+
+/** The mask of one clicked slice, as the decision reads it. */
+export interface ClickedPlane {
+  /** The slice's normal axis. */
+  axis: Axis;
+  /** Mask pixels. */
+  area: number;
+  /** Long axis over short axis of the mask (second moments); 1 for a disc. */
+  elongation: number;
+  /** The mask's long axis, a unit vector in the tomogram (x, y, z). */
+  direction: Vec3;
+  /** Mean density inside the mask minus the slice's mean (its sign is the structure's contrast). */
+  contrast: number;
+}
+
+export interface FilamentReport {
+  lengthA: number;
+  /** Outer diameter at half maximum of the radial profile, in Å. */
+  outerDiameterA: number;
+  /** Lumen diameter in Å (0 for a solid filament such as actin). */
+  innerDiameterA: number;
+  /** Axis points in voxels, `stepA` apart, end to end. */
+  axis: VoxelPoint[];
+  /** Mean radial symmetry of its cross-sections (0..1). */
+  symmetry: number;
+}
+
+export interface MembraneReport {
+  /** Area of the grown sheet (one side) in nm². */
+  areaNm2: number;
+  /** Half-maximum thickness of its depth profile, in Å. */
+  thicknessA: number;
+  /** Patches grown (each a point on the sheet's mid-surface with its normal). */
+  patches: number;
+  /** Mean layering of its patches (0..1: the variance the depth profile explains). */
+  layering: number;
+}
+
+export interface StructureSegmentation {
+  kind: StructureKind;
+  /** 'given' when the caller named the kind, else what the 'auto' decision found. */
+  decidedBy: 'given' | 'auto';
+  planes: ClickedPlane[];
+  mask: ParticleMask;
+  filament?: FilamentReport;
+  membrane?: MembraneReport;
+  /** Density contrast of the structure: −1 dark, +1 bright. */
+  polarity: -1 | 1;
+  /** The 3D models' sizes in voxels at this tomogram's voxel size. */
+  sizes: StructureSizes;
+}
+
+export interface StructureSizes {
+  filament: FilamentOptions;
+  membrane: MembraneOptions;
+}
+
+/** DEFAULTS.structure in voxels of this tomogram, clamped to what the models can sample. */
+export function structureSizes(voxelSizeA: number): StructureSizes {
+  const f = DEFAULTS.structure.filament, m = DEFAULTS.structure.membrane;
+  const vox = (a: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, a / voxelSizeA));
+  return {
+    filament: {
+      maxRadius: vox(f.maxRadiusA, 4, 40),
+      step: vox(f.stepA, 1, 4),
+      maxGap: vox(f.maxGapA, 3, 40),
+      minProfileCorrelation: f.minProfileCorrelation,
+      minSymmetryFraction: f.minSymmetryFraction,
+    },
+    membrane: {
+      maxThickness: vox(m.maxThicknessA, 3, 16),
+      spacing: vox(m.spacingA, 3, 8),
+      minProfileCorrelation: m.minProfileCorrelation,
+      minLayeringFraction: m.minLayeringFraction,
+      minContrastFraction: m.minContrastFraction,
+      maxPatches: m.maxPatches,
+    },
+  };
+}
+
+/** The three clicked slices' masks (the segmenter's best of its multimask output), described. */
+export async function clickedPlanes(store: EmbeddingStore, tomogram: Volume, click: VoxelPoint): Promise<ClickedPlane[]> {
+  const planes: ClickedPlane[] = [];
+  for (const axis of ['z', 'y', 'x'] as const) {
+    const [, width] = sliceShape(tomogram.shape, axis);
+    const s = voxelToSlice(axis, click);
+    const index = Math.min(sliceCount(tomogram.shape, axis) - 1, Math.max(0, Math.round(s.index)));
+    const res = await store.decode(axis, index, { points: [{ x: s.col, y: s.row, label: 1 }], multimask: true });
+    let k = 0;
+    for (let i = 1; i < res.scores.length; i++) if (res.scores[i] > res.scores[k]) k = i;
+    const m = res.masks[k];
+    let n = 0, sr = 0, sc = 0, inside = 0, all = 0;
+    for (let i = 0; i < m.length; i++) {
+      const r = Math.floor(i / width), c = i - r * width;
+      const v = tomogram.data[voxelIndex(tomogram, sliceToVoxel(axis, index, r, c))];
+      all += v;
+      if (!m[i]) continue;
+      n++; sr += r; sc += c; inside += v;
+    }
+    if (n === 0) {
+      planes.push({ axis, area: 0, elongation: 1, direction: { x: 0, y: 0, z: 0 }, contrast: 0 });
+      continue;
+    }
+    const mr = sr / n, mc = sc / n;
+    let rr = 0, cc = 0, rc = 0;
+    for (let i = 0; i < m.length; i++) {
+      if (!m[i]) continue;
+      const r = Math.floor(i / width) - mr, c = (i % width) - mc;
+      rr += r * r; cc += c * c; rc += r * c;
+    }
+    rr /= n; cc /= n; rc /= n;
+    const tr = rr + cc, det = rr * cc - rc * rc, disc = Math.sqrt(Math.max(0, (tr * tr) / 4 - det));
+    const major = tr / 2 + disc, minor = Math.max(tr / 2 - disc, 1 / 12);
+    // Long axis in (row, col): the major eigenvector of [[rr, rc], [rc, cc]].
+    const angle = 0.5 * Math.atan2(2 * rc, rr - cc);
+    const o = sliceToVoxel(axis, 0, 0, 0), e = sliceToVoxel(axis, 0, Math.cos(angle), Math.sin(angle));
+    planes.push({ axis, area: n, elongation: Math.sqrt(major / minor), direction: unit(sub(e, o)), contrast: inside / n - all / m.length });
+  }
+  return planes;
+}
+
+function voxelIndex(v: Volume, p: VoxelPoint): number {
+  const [, ny, nx] = v.shape;
+  return (p.z * ny + p.y) * nx + p.x;
+}
+
+/** Distance from p to the polyline. */
+function distanceToAxis(p: Vec3, axis: readonly Vec3[]): number {
+  let best = Infinity;
+  for (let k = 0; k < axis.length; k++) {
+    const a = axis[k], b = axis[Math.min(axis.length - 1, k + 1)];
+    const ab = sub(b, a), ap = sub(p, a);
+    const len2 = dot(ab, ab);
+    const t = len2 > 0 ? Math.min(1, Math.max(0, dot(ap, ab) / len2)) : 0;
+    best = Math.min(best, norm(sub(ap, { x: t * ab.x, y: t * ab.y, z: t * ab.z })));
+  }
+  return best;
+}
+
+/** Whether a trace is a filament through the click: several diameters long, and the click on its tube. */
+export function isFilament(trace: FilamentTrace | undefined, click: VoxelPoint): trace is FilamentTrace {
+  if (!trace) return false;
+  const minLength = DEFAULTS.structure.filament.minLengthDiameters * 2 * trace.outerRadius;
+  return trace.lengthVoxels >= minLength && distanceToAxis(click, trace.axis) <= trace.outerRadius + 2;
+}
+
+/** Whether a grown sheet is a membrane: wider across than a particle and many times its thickness. */
+export function isMembrane(sheet: MembraneSheet, voxelSizeA: number): boolean {
+  const lo = { x: Infinity, y: Infinity, z: Infinity }, hi = { x: -Infinity, y: -Infinity, z: -Infinity };
+  for (const { centre: c } of sheet.patches) {
+    lo.x = Math.min(lo.x, c.x); lo.y = Math.min(lo.y, c.y); lo.z = Math.min(lo.z, c.z);
+    hi.x = Math.max(hi.x, c.x); hi.y = Math.max(hi.y, c.y); hi.z = Math.max(hi.z, c.z);
+  }
+  return norm(sub(hi, lo)) * voxelSizeA >= DEFAULTS.structure.membrane.minExtentA;
+}
+
+export function filamentReport(trace: FilamentTrace, voxelSizeA: number): FilamentReport {
+  return {
+    lengthA: trace.lengthVoxels * voxelSizeA,
+    outerDiameterA: 2 * trace.outerRadius * voxelSizeA,
+    innerDiameterA: 2 * trace.innerRadius * voxelSizeA,
+    axis: trace.axis.map((p) => ({ x: p.x, y: p.y, z: p.z })),
+    symmetry: trace.symmetry,
+  };
+}
+
+export function membraneReport(sheet: MembraneSheet, voxelSizeA: number): MembraneReport {
+  return { areaNm2: (sheet.areaVoxels * voxelSizeA ** 2) / 100, thicknessA: sheet.thickness * voxelSizeA, patches: sheet.patches.length, layering: sheet.layering };
+}
+
+export interface SegmentStructureInput {
+  store: EmbeddingStore;
+  tomogram: Volume;
+  click: VoxelPoint;
+  kind: StructureKind | 'auto';
+  segment: ResolvedSegmentOptions;
+}
+
+/** Segments what was clicked in 3D; throws "no … found here" when a named kind is not there. */
+export async function segmentStructure(input: SegmentStructureInput): Promise<StructureSegmentation | undefined> {
+  const { store, tomogram, click, kind, segment } = input;
+  const voxelSizeA = meanVoxelSize(tomogram.voxelSize);
+  const sizes = structureSizes(voxelSizeA);
+  const planes = await clickedPlanes(store, tomogram, click);
+  const weighted = planes.reduce((s, p) => s + p.contrast * p.area, 0);
+  const polarity: -1 | 1 = weighted < 0 ? -1 : 1;
+  const base = { planes, polarity, sizes, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const) };
+  const elongated = planes.filter((p) => p.elongation >= DEFAULTS.structure.elongation);
+  if (kind === 'filament' || (kind === 'auto' && elongated.length)) {
+    const trace = traceFilament(tomogram, click, polarity, sizes.filament, elongated.map((p) => p.direction));
+    if (isFilament(trace, click)) return { ...base, kind: 'filament', mask: filamentMask(trace, tomogram.shape), filament: filamentReport(trace, voxelSizeA) };
+    if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
+  }
+  if (kind === 'membrane' || (kind === 'auto' && elongated.length)) {
+    const sheet = growMembrane(tomogram, click, polarity, sizes.membrane);
+    if (isMembrane(sheet, voxelSizeA)) return { ...base, kind: 'membrane', mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
+    if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA} Å across through it`);
+  }
+  const mask = await segmentClick(store, tomogram, click, segment);
+  return mask && { ...base, kind: 'particle', mask };
+}
