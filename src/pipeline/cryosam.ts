@@ -36,10 +36,12 @@ import { segmentProposals } from './segment-proposals.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import { StageTimer } from './stage-timer.js';
 import { segmentStructure, structureSizes, type StructureKind, type StructureSegmentation } from './structure.js';
+import { findStructures, type FoundStructure, type StructureSearch } from './structure-pick.js';
+import { buildQueries } from './query.js';
 import { templateCut } from './template-cut.js';
 import { SharedEmbeddings } from './shared-embeddings.js';
 import { SegmentWorkers } from './worker-pool.js';
-import type { Instance, MissingWedgeReport, ParticleMask, ParticleSizeVote, PickOptions, PickResult, ReferenceOptions, ResolvedPickOptions, SegmentOptions, VoxelPoint } from './types.js';
+import type { Instance, MissingWedgeReport, ParticleMask, ParticleSizeVote, PickOptions, PickResult, ReferenceOptions, ResolvedPickOptions, SegmentOptions, StageReport, VoxelPoint } from './types.js';
 
 export interface CryoSamOptions {
   engine?: EngineOptions;
@@ -60,6 +62,29 @@ export interface CryoSamOptions {
    */
   workers?: number;
   onProgress?: ProgressCallback;
+}
+
+/** Every filament or membrane like the clicked one, from CryoSam.pickStructures. */
+export interface StructurePickResult {
+  kind: 'filament' | 'membrane';
+  /** The clicked structure's segmentation. */
+  clicked: StructureSegmentation;
+  /** One instance per structure found, the clicked one first (id 1). */
+  instances: Instance[];
+  /** The same structures with their filament axes or membrane sheets (same order as instances). */
+  structures: FoundStructure[];
+  report: {
+    stages: StageReport[];
+    /** Matching peaks, and those used as seeds (best first, at most DEFAULTS.pick.autoTopKLimit). */
+    peaks: number;
+    seeds: number;
+    /** Seeds traced or grown (the rest lay on a structure already found, or came after the stop). */
+    tried: number;
+    found: number;
+    rejected: StructureSearch['rejected'];
+    /** NMS radius of the matching, in voxels. */
+    nmsRadius: number;
+  };
 }
 
 /** Throws unless p lies inside the tomogram (src/volume/volume.ts isInsideVolume). */
@@ -172,6 +197,34 @@ export class CryoSam {
     const mask = found?.mask ?? pointMask(prompt, this.shape);
     const result = found ?? { kind: 'particle' as const, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const), planes: [], polarity: 1 as const, sizes: structureSizes(meanVoxelSize(this.tomogram.voxelSize)), mask };
     return { ...result, instance: { ...mask, id: 1, prompted: true, similarity: 1 } };
+  }
+
+  /**
+   * Every filament or membrane like the clicked one (structure-pick.ts): the clicked structure is
+   * segmented, its features matched, and each seed traced or grown. Undefined when the click is a
+   * round particle ('auto'): pick() is for those.
+   */
+  async pickStructures(prompt: VoxelPoint, kind: 'auto' | 'filament' | 'membrane' = 'auto', opts: PickOptions = {}): Promise<StructurePickResult | undefined> {
+    const { options, segment } = resolvePickOptions(opts);
+    checkPromptInside(prompt, this.shape);
+    const timer = new StageTimer();
+    const clicked = await timer.time('segment prompt', () => segmentStructure({ store: this.store, tomogram: this.tomogram, click: prompt, kind, segment }));
+    if (!clicked || clicked.kind === 'particle') return undefined;
+    const features = await timer.time('features', () => this.featureVolume(options.featureSliceStep));
+    const query = await timer.time('query', () => buildQueries(features, [clicked.mask], 'mean'));
+    const nmsRadius = clicked.filament ? clicked.filament.outerDiameterA / 2 / meanVoxelSize(this.tomogram.voxelSize) : 2 * clicked.sizes.membrane.spacing;
+    const matched = await timer.time('matching', () => matchFeatures(features, query, { mode: options.matching, pyramid: options.pyramid, similarityThreshold: options.similarityThreshold, nmsRadius }, this.onProgress));
+    const peaks = matched.peaks.slice(0, DEFAULTS.pick.autoTopKLimit);
+    const search = await timer.time(clicked.kind === 'filament' ? 'trace filaments' : 'grow membranes', () =>
+      findStructures({ tomogram: this.tomogram, clicked, click: prompt, peaks, stopAfterRejects: DEFAULTS.pick.autoStopAfterRejects, onProgress: this.onProgress }));
+    const instances: Instance[] = search.found.map((f, i) => ({ ...f.mask, id: i + 1, prompted: i === 0, similarity: f.similarity }));
+    return {
+      kind: clicked.kind,
+      clicked,
+      instances,
+      structures: search.found,
+      report: { stages: timer.stages, peaks: matched.peaks.length, seeds: peaks.length, tried: search.tried, found: search.found.length, rejected: search.rejected, nmsRadius },
+    };
   }
 
   /** The reference of the prompted particles: their 3D masks, query features, size and contrast. */

@@ -1,0 +1,141 @@
+/**
+ * Every filament or membrane like the clicked one. Matching the clicked structure's features gives
+ * seeds, best first (the paper's step 3); each seed not already on a structure found is traced
+ * (filament) or grown (membrane) with the clicked one's models, and kept when it passes the same test
+ * a click does and has the clicked one's size: outer diameter and lumen for a filament, thickness
+ * for a membrane. A trace that mostly runs along a filament already found is a duplicate.
+ */
+import type { ProgressCallback } from '../progress.js';
+import { norm, sub, type Vec3 } from '../volume/cross-section.js';
+import { meanVoxelSize, type Volume } from '../volume/volume.js';
+import { filamentMask, traceFilament } from './filament.js';
+import { maskContains } from './instance.js';
+import { growMembrane, membraneMask } from './membrane.js';
+import type { Peak } from './nms.js';
+import { filamentReport, isFilament, isMembrane, membraneReport, type FilamentReport, type MembraneReport, type StructureSegmentation } from './structure.js';
+import type { ParticleMask, VoxelPoint } from './types.js';
+
+/** A filament's outer radius may differ from the clicked one's by this fraction, a membrane's thickness by this much more. */
+export const FILAMENT_RADIUS_TOLERANCE = 0.3;
+export const MEMBRANE_THICKNESS_TOLERANCE = 0.25;
+/** A trace with this fraction of its axis inside a filament already found repeats it. */
+const DUPLICATE_FRACTION = 0.5;
+
+export interface FoundStructure {
+  mask: ParticleMask;
+  /** The matching peak it was traced or grown from (the click for the clicked structure). */
+  seed: VoxelPoint;
+  /** Feature similarity of its seed (1 for the clicked structure). */
+  similarity: number;
+  filament?: FilamentReport;
+  membrane?: MembraneReport;
+}
+
+export interface StructureSearch {
+  found: FoundStructure[];
+  /** Seeds traced or grown (seeds on a structure already found are skipped, not tried). */
+  tried: number;
+  rejected: { notFound: number; size: number; duplicate: number };
+}
+
+export interface FindStructuresInput {
+  tomogram: Volume;
+  clicked: StructureSegmentation;
+  click: VoxelPoint;
+  /** Matching peaks, best first. */
+  peaks: readonly Peak[];
+  /** Stop after this many seeds in a row were rejected. */
+  stopAfterRejects: number;
+  onProgress: ProgressCallback;
+}
+
+/** Smallest distance from p to a polyline. */
+function toAxis(p: Vec3, axis: readonly Vec3[]): number {
+  let best = Infinity;
+  for (let k = 0; k < axis.length; k++) {
+    const a = axis[k], b = axis[Math.min(axis.length - 1, k + 1)];
+    const ab = sub(b, a), ap = sub(p, a);
+    const len2 = ab.x * ab.x + ab.y * ab.y + ab.z * ab.z;
+    const t = len2 > 0 ? Math.min(1, Math.max(0, (ap.x * ab.x + ap.y * ab.y + ap.z * ab.z) / len2)) : 0;
+    best = Math.min(best, norm({ x: ap.x - t * ab.x, y: ap.y - t * ab.y, z: ap.z - t * ab.z }));
+  }
+  return best;
+}
+
+/** The clicked structure first, then every structure of its kind and size that a seed leads to. */
+export function findStructures(input: FindStructuresInput): StructureSearch {
+  const { tomogram, clicked, click, peaks, stopAfterRejects, onProgress } = input;
+  const voxelSizeA = meanVoxelSize(tomogram.voxelSize);
+  const found: FoundStructure[] = [{ mask: clicked.mask, seed: click, similarity: 1, filament: clicked.filament, membrane: clicked.membrane }];
+  const rejected = { notFound: 0, size: 0, duplicate: 0 };
+  let tried = 0, inARow = 0;
+  const total = peaks.length;
+  for (const [i, peak] of peaks.entries()) {
+    if ((i & 7) === 0) onProgress({ stage: `finding ${clicked.kind}s`, done: i, total });
+    if (inARow >= stopAfterRejects) break;
+    if (clicked.kind === 'filament') {
+      const ref = clicked.filament!;
+      const outer = ref.outerDiameterA / 2 / voxelSizeA;
+      if (found.some((f) => toAxis(peak, f.filament!.axis) <= f.filament!.outerDiameterA / 2 / voxelSizeA + 1)) continue;
+      tried++;
+      const trace = traceFilament(tomogram, peak, clicked.polarity, clicked.sizes.filament);
+      let why: keyof typeof rejected | undefined;
+      if (!isFilament(trace, peak)) why = 'notFound';
+      else if (Math.abs(trace.outerRadius - outer) > FILAMENT_RADIUS_TOLERANCE * outer || trace.innerRadius > 0 !== ref.innerDiameterA > 0) why = 'size';
+      else {
+        const inside = trace.axis.filter((p) => found.some((f) => toAxis(p, f.filament!.axis) <= outer)).length;
+        if (inside >= DUPLICATE_FRACTION * trace.axis.length) why = 'duplicate';
+      }
+      if (why || !trace) {
+        rejected[why ?? 'notFound']++;
+        inARow++;
+        continue;
+      }
+      inARow = 0;
+      found.push({ mask: filamentMask(trace, tomogram.shape), seed: peak, similarity: peak.score, filament: filamentReport(trace, voxelSizeA) });
+    } else {
+      const ref = clicked.membrane!;
+      if (found.some((f) => maskContains(f.mask, peak))) continue;
+      tried++;
+      const sheet = growMembrane(tomogram, peak, clicked.polarity, clicked.sizes.membrane);
+      const thicknessA = sheet.thickness * voxelSizeA;
+      let why: keyof typeof rejected | undefined;
+      if (!isMembrane(sheet, voxelSizeA)) why = 'notFound';
+      else if (Math.abs(thicknessA - ref.thicknessA) > MEMBRANE_THICKNESS_TOLERANCE * ref.thicknessA) why = 'size';
+      else {
+        const mask = membraneMask(sheet, tomogram.shape, clicked.sizes.membrane.spacing);
+        const repeats = sheet.patches.filter((p) => found.some((f) => maskContains(f.mask, p.centre))).length;
+        if (repeats >= DUPLICATE_FRACTION * sheet.patches.length) why = 'duplicate';
+        else {
+          inARow = 0;
+          found.push({ mask, seed: peak, similarity: peak.score, membrane: membraneReport(sheet, voxelSizeA) });
+          continue;
+        }
+      }
+      rejected[why]++;
+      inARow++;
+    }
+  }
+  onProgress({ stage: `finding ${clicked.kind}s`, done: total, total });
+  return { found, tried, rejected };
+}
+
+/** Points every `spacingA` Å along a filament's axis, with their distance from its first point (Å): helical picking's track length. */
+export function alongAxis(axis: readonly VoxelPoint[], spacingA: number, voxelSizeA: number): { point: VoxelPoint; trackLengthA: number }[] {
+  const out: { point: VoxelPoint; trackLengthA: number }[] = [];
+  if (!axis.length) return out;
+  const spacing = spacingA / voxelSizeA;
+  out.push({ point: { ...axis[0] }, trackLengthA: 0 });
+  let travelled = 0, next = spacing;
+  for (let k = 1; k < axis.length; k++) {
+    const a = axis[k - 1], b = axis[k];
+    const len = norm(sub(b, a));
+    while (len > 0 && next <= travelled + len) {
+      const t = (next - travelled) / len;
+      out.push({ point: { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y), z: a.z + t * (b.z - a.z) }, trackLengthA: next * voxelSizeA });
+      next += spacing;
+    }
+    travelled += len;
+  }
+  return out;
+}
