@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CryosamError } from '../errors.js';
-import { readPicks, writePicks, cliFormat, checkPicksInside, type CoordFrame, type Pick as CoordPick } from '../io/coords/index.js';
+import { readPicks, writePicks, cliFormat, checkPicksInside, type CoordFormat, type CoordFrame, type Pick as CoordPick } from '../io/coords/index.js';
 import { resolveDataset, type DatasetTomogram } from '../io/dataset/index.js';
 import { referenceFromTomograms } from '../pipeline/reference-merge.js';
 import { formatFromExtension, OUTPUT_FORMAT_HELP } from '../io/coords/formats.js';
@@ -24,6 +24,8 @@ import { CryoSam } from '../pipeline/cryosam.js';
 import { instancesToLabels, instancesToSemantic } from '../pipeline/labels.js';
 import { DEFAULTS } from '../pipeline/defaults.js';
 import type { StructureKind, StructureSegmentation } from '../pipeline/structure.js';
+import { alongAxis } from '../pipeline/structure-pick.js';
+import type { StructurePickResult } from '../pipeline/cryosam.js';
 import { isTopK, TOP_K_RULE, type Instance, type MissingWedgeReport, type PickOptions, type QueryMode, type SegmentOptions, type VoxelPoint } from '../pipeline/types.js';
 import { tomogramName } from '../io/tomogram-name.js';
 import { writeRunReport } from '../io/report.js';
@@ -261,7 +263,7 @@ export function registerSegment(program: Command): void {
       .argument('<tomogram>', 'tomogram MRC file'),
   ))
     .requiredOption('-o, --output <mask.mrc>', 'semantic mask to write (MRC, uint8: 1 = segmented)')
-    .addOption(new Option('--structure <kind>', `what each click segments: auto (default: decided from the clicked slices' masks, then a filament must trace for ${DEFAULTS.structure.filament.minLengthDiameters} diameters and a membrane grow ${DEFAULTS.structure.membrane.minExtentA} Å across), particle (cross-plane self-prompting), filament (followed along its axis, its whole tube filled; up to ${DEFAULTS.structure.filament.maxRadiusA} Å outer radius) or membrane (grown over its sheet while it stays measured; up to ${DEFAULTS.structure.membrane.maxThicknessA} Å thick). Filament and membrane sizes use the voxel size in Å`).choices(['auto', 'particle', 'filament', 'membrane']).default(DEFAULTS.structure.kind))
+    .addOption(structureOption('each click segments'))
     .action(async (tomoFile: string, o: CommonOptions & { output: string; structure: StructureKind | 'auto' }) => {
       await checkCommandFiles(tomoFile, o, [o.output, o.labels, `${o.output}.report.json`]);
       const t0 = performance.now();
@@ -302,6 +304,11 @@ export function registerSegment(program: Command): void {
     });
 }
 
+/** --structure for segment and pick. */
+function structureOption(what: string): Option {
+  return new Option('--structure <kind>', `what ${what}: auto (default: decided from the clicked slices' masks, then a filament must trace for ${DEFAULTS.structure.filament.minLengthDiameters} diameters and a membrane grow ${DEFAULTS.structure.membrane.minExtentA} Å across), particle (cross-plane self-prompting), filament (followed along its axis, its whole tube filled; up to ${DEFAULTS.structure.filament.maxRadiusA} Å outer radius) or membrane (grown over its sheet while it stays measured; up to ${DEFAULTS.structure.membrane.maxThicknessA} Å thick). Filament and membrane sizes use the voxel size in Å`).choices(['auto', 'particle', 'filament', 'membrane']).default(DEFAULTS.structure.kind);
+}
+
 /** One line saying what a click segmented, in the field's units. */
 function structureText(f: StructureSegmentation): string {
   const how = f.decidedBy === 'auto' ? 'found' : 'as asked';
@@ -340,7 +347,10 @@ export function registerPick(program: Command): void {
     .option('--reference <dir>', 'pick with a saved reference folder (from --save-reference) instead of prompts: no click in this tomogram. Same engine needed; another voxel size is rescaled to the reference\'s (ratio 0.5–2)')
     .option('--save-reference <dir>', 'write the reference this pick used, refined by its template cut, into a folder: reference.json and average.mrc (the self-template: an average of the prompts and the best matches)')
     .option('--average <file.mrc>', 'also write the self-template average of this pick (MRC, its voxel size in the header)')
+    .addOption(structureOption('the click is (filaments and membranes are picked from one click; with several prompts auto means particle)'))
+    .option('--filament-spacing <Å>', `filaments are written as points this far apart along their axes, in Å, with their filament number and distance along it (STAR: rlnHelicalTubeID, rlnHelicalTrackLengthAngst; default ${DEFAULTS.structure.filament.pointSpacingA})`, parseNumber('expected a positive number of Å', (v) => v > 0))
     .action(async (tomoFile: string, o: CommonOptions & {
+      structure: StructureKind | 'auto'; filamentSpacing?: number;
       reference?: string; saveReference?: string; average?: string; workers?: number;
       output: string; format?: string; mask?: string; topK?: number | 'auto'; volumeRange?: [number, number];
       matching?: 'hierarchical' | 'naive'; similarityThreshold?: number; query?: QueryMode; featureStep?: number; nmsRadius?: number;
@@ -366,6 +376,12 @@ export function registerPick(program: Command): void {
           tiltRange,
           segment: segmentOptions(o),
         };
+        const structure = await pickStructuresIfAsked(sam, prompts, o, options);
+        if (structure) {
+          progress.stop();
+          await writeStructurePick(structure, { tomoFile, tomo, o, format, t0, engines: sam.engineIdentities(), prompts });
+          return;
+        }
         const result = await sam.pick(saved ?? prompts, options);
         progress.stop();
         cacheNote(o, result.report.cacheHits);
@@ -406,6 +422,57 @@ export function registerPick(program: Command): void {
         await sam.dispose();
       }
     });
+}
+
+/**
+ * A filament or membrane pick when --structure asks for one, or 'auto' finds one under a single
+ * click; undefined for particles (the caller picks those).
+ */
+async function pickStructuresIfAsked(sam: CryoSam, prompts: VoxelPoint[], o: { structure: StructureKind | 'auto'; reference?: string; saveReference?: string; average?: string }, options: PickOptions): Promise<StructurePickResult | undefined> {
+  if (o.structure === 'particle' || o.reference || (o.structure === 'auto' && prompts.length !== 1)) {
+    if (o.reference && o.structure !== 'particle' && o.structure !== 'auto') throw new CryosamError(`--reference picks particles; --structure ${o.structure} picks from one click`);
+    return undefined;
+  }
+  if (prompts.length !== 1) throw new CryosamError(`--structure ${o.structure} picks from one click: give one --at (${prompts.length} given)`);
+  const found = await sam.pickStructures(prompts[0], o.structure, options);
+  if (found && (o.saveReference || o.average)) throw new CryosamError(`the click is a ${found.kind}: --save-reference and --average are for particles (their self-template average)`);
+  return found;
+}
+
+/** Picks file (filament axis points, or one point per membrane), masks and run report of a structure pick. */
+async function writeStructurePick(found: StructurePickResult, ctx: { tomoFile: string; tomo: Volume; o: CommonOptions & { output: string; mask?: string; filamentSpacing?: number }; format: CoordFormat; t0: number; engines: unknown; prompts: VoxelPoint[] }): Promise<void> {
+  const { tomoFile, tomo, o, format } = ctx;
+  const voxelSizeA = meanVoxelSize(tomo.voxelSize);
+  const spacingA = o.filamentSpacing ?? DEFAULTS.structure.filament.pointSpacingA;
+  const picks: CoordPick[] = found.structures.flatMap((s, i): CoordPick[] => {
+    const id = i + 1;
+    if (!s.filament) return [{ ...s.seed, score: s.similarity, instanceId: id, className: 'membrane' }];
+    return alongAxis(s.filament.axis, spacingA, voxelSizeA).map(({ point, trackLengthA }) => ({ ...point, score: s.similarity, instanceId: id, helicalTubeId: id, helicalTrackLengthA: trackLengthA }));
+  });
+  await writePicks(o.output, picks, { voxelSize: voxelSizeA, shape: tomo.shape }, { format, tomoName: tomogramName(tomoFile) });
+  await writeInstanceOutputs(tomo, found.instances, o.mask, o.labels);
+  await writeRunReport(`${o.output}.report.json`, {
+    command: 'pick',
+    tomogram: tomoFile,
+    shape: tomo.shape,
+    voxelSizeA: tomo.voxelSize,
+    outputs: { picks: o.output, format, mask: o.mask ?? null, labels: o.labels ?? null },
+    engines: ctx.engines,
+    prompts: ctx.prompts,
+    structure: found.kind,
+    decidedBy: found.clicked.decidedBy,
+    seconds: (performance.now() - ctx.t0) / 1000,
+    ...found.report,
+    structures: found.structures.map((s, i) => ({
+      id: i + 1, seed: s.seed, similarity: s.similarity, voxels: s.mask.voxels,
+      ...(s.filament ? { filament: { ...s.filament, axis: undefined, axisPoints: s.filament.axis.length } } : {}),
+      ...(s.membrane ? { membrane: s.membrane } : {}),
+    })),
+    filamentSpacingA: found.kind === 'filament' ? spacingA : null,
+    peakRssMiBAtEnd: Math.round(peakRssMiB()),
+  });
+  const what = found.kind === 'filament' ? `${found.structures.length} filament(s) as ${picks.length} axis points every ${spacingA} Å` : `${found.structures.length} membrane(s)`;
+  doneNote(o, `${structureText(found.clicked)}; found ${what}; wrote ${o.output}${o.labels ? ` and instance masks ${o.labels}` : ''}; run report ${o.output}.report.json`);
 }
 
 /** A tomogram's voxel size (Å) and shape, as its coordinate files are read. */

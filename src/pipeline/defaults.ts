@@ -83,6 +83,8 @@ export const DEFAULTS = {
       minSymmetryFraction: 0.4,
       /** A trace shorter than this many outer diameters is not a filament (a particle is about one). */
       minLengthDiameters: 3,
+      /** A pick writes a filament as points this far apart along its axis (tubulin's dimer repeat is 80 Å, actin's two-subunit repeat 55 Å). */
+      pointSpacingA: 40,
     },
     membrane: {
       /** The thickest sheet looked for (a lipid bilayer is 40–50 Å). */

@@ -162,6 +162,8 @@ export function formatCsv(
     ['class', (p) => opts.objectName ?? p.className],
     ['instance_id', (p) => (p.instanceId === undefined ? undefined : String(p.instanceId))],
     ['tomo', (p) => opts.tomoName ?? p.tomoName],
+    ['filament', (p) => (p.helicalTubeId === undefined ? undefined : String(p.helicalTubeId))],
+    ['track_length_angst', (p) => (p.helicalTrackLengthA === undefined ? undefined : formatNumber(p.helicalTrackLengthA))],
   ];
   const used = optional.filter(([, get]) => picks.some((p) => get(p) !== undefined));
   const out = [['x', 'y', 'z', ...used.map(([name]) => name)].join(d)];

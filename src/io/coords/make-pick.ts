@@ -9,5 +9,7 @@ export function makePick(x: number, y: number, z: number, fields: { [K in keyof 
   if (fields.className != null) pick.className = fields.className;
   if (fields.instanceId != null) pick.instanceId = fields.instanceId;
   if (fields.tomoName != null) pick.tomoName = fields.tomoName;
+  if (fields.helicalTubeId != null) pick.helicalTubeId = fields.helicalTubeId;
+  if (fields.helicalTrackLengthA != null) pick.helicalTrackLengthA = fields.helicalTrackLengthA;
   return pick;
 }

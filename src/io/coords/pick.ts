@@ -15,4 +15,8 @@ export interface Pick {
   instanceId?: number;
   /** Tomogram the pick belongs to (rlnTomoName, rlnMicrographName, copick run). */
   tomoName?: string;
+  /** A point on a filament's axis: the filament's number (RELION rlnHelicalTubeID, from 1) … */
+  helicalTubeId?: number;
+  /** … and its distance along the filament from the filament's first point, in Å (rlnHelicalTrackLengthAngst). */
+  helicalTrackLengthA?: number;
 }

@@ -58,6 +58,8 @@ function tiltSeriesPixelSizes(tables: readonly StarTable[], file?: string): Map<
     const size = r.column('rlnTomoTiltSeriesPixelSize');
     if (size < 0) continue;
     const group = r.column('rlnOpticsGroup');
+    const tube = r.column('rlnHelicalTubeID');
+    const track = r.column('rlnHelicalTrackLengthAngst');
     t.rows.forEach((row, i) => sizes.set(group < 0 ? String(i + 1) : row[group], r.pixelSize(i, size)));
   }
   return sizes;
@@ -87,6 +89,8 @@ export function parseRelion(text: string, frame: CoordFrame, flavour: RelionFlav
     const score = r.column('rlnAutopickFigureOfMerit', 'rlnLCCmax');
     const cls = r.column('rlnClassNumber');
     const group = r.column('rlnOpticsGroup');
+    const tube = r.column('rlnHelicalTubeID');
+    const track = r.column('rlnHelicalTrackLengthAngst');
     const pixelSizeOf = (row: number): number => {
       if (frame.coordinatePixelSize !== undefined || opticsSizes.size === 0) return frame.coordinatePixelSize ?? frame.voxelSize;
       if (group < 0 && distinctSizes.length === 1) return distinctSizes[0];
@@ -116,6 +120,8 @@ export function parseRelion(text: string, frame: CoordFrame, flavour: RelionFlav
           score: r.optionalNumber(i, score),
           className: r.optionalText(i, cls),
           tomoName: r.optionalText(i, tomo),
+          helicalTubeId: r.optionalInteger(i, tube),
+          helicalTrackLengthA: r.optionalNumber(i, track),
         }),
       );
     }
@@ -159,6 +165,8 @@ export function formatRelion(picks: readonly Pick[], frame: CoordFrame, flavour:
   add('rlnAutopickFigureOfMerit', columnValues(picks, (p) => (p.score === undefined ? undefined : formatNumber(p.score))));
   const classes = columnValues(picks, (p) => opts.objectName ?? p.className);
   add('rlnClassNumber', classes?.every(isIntegerText) ? classes : undefined);
+  add('rlnHelicalTubeID', columnValues(picks, (p) => (p.helicalTubeId === undefined ? undefined : String(p.helicalTubeId))));
+  add('rlnHelicalTrackLengthAngst', columnValues(picks, (p) => (p.helicalTrackLengthA === undefined ? undefined : formatNumber(p.helicalTrackLengthA))));
   const block = flavour === 'relion4' || flavour === 'relion5' ? 'particles' : '';
   return formatStarLoop(block, columns, cells);
 }
