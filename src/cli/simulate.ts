@@ -200,7 +200,8 @@ function parseClasses(value: string): { map: string; count?: number }[] {
 }
 
 function presetHelp(): string {
-  const rows = listPresets().map((p) => `  ${p.name.padEnd(10)} ${p.shape.join('×')} (z×y×x), target ${p.target.join(', ')}: ${p.description}`);
+  const width = Math.max(10, ...listPresets().map((p) => p.name.length));
+  const rows = listPresets().map((p) => `  ${p.name.padEnd(width)} ${p.shape.join('×')} (z×y×x), target ${p.target.join(', ')}: ${p.description}`);
   return `\nPresets (easy to hard):\n${rows.join('\n')}\n\nOutputs in OUTDIR: tomogram.mrc (float32, mean 0, sd 1), labels.mrc (uint8: 0 = background, k = k-th class), ` +
     `instances.mrc (instance ids), picks_all.* and picks_<class>.* (particle centres in voxels), simulation.json (config, seed, ` +
     `classes, files) and report.json (run report).\nSNR = variance of the noise-free tomogram / variance of the noise, over the whole volume.\n` +
