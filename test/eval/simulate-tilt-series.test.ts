@@ -148,6 +148,26 @@ test('without CTF correction the phase flips are in the data; phase flipping rem
   assert.ok(beyondZero(flipped) > 0.1, `beyond the first zero, flipped: ${beyondZero(flipped)}`);
 });
 
+test('the SIRT-like filter keeps less of the high frequencies than R-weighting', () => {
+  const scene = whiteVolume([32, 48, 48], 8);
+  const highOverLow = (sirtLikeIterations: number | null) => {
+    const v = copy(scene);
+    imageTiltSeries(v, tilt({ sirtLikeIterations }), { voxelSizeA: VOXEL_A, snr: null, rng: new Rng(9) });
+    const f = rfft3d(v.data, v.shape);
+    const [nz, ny, nx] = v.shape;
+    let low = 0, high = 0;
+    for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < f.nxh; x++) {
+      const r = Math.hypot(fftFrequency(z, nz), fftFrequency(y, ny), x / nx);
+      const p = f.re[(z * ny + y) * f.nxh + x] ** 2 + f.im[(z * ny + y) * f.nxh + x] ** 2;
+      if (r >= 0.05 && r < 0.12) low += p;
+      else if (r >= 0.2 && r < 0.3) high += p;
+    }
+    return high / low;
+  };
+  const ramp = highOverLow(null), sirt = highOverLow(10);
+  assert.ok(sirt < 0.7 * ramp, `high/low power: SIRT-like ${sirt.toFixed(3)}, R-weighting ${ramp.toFixed(3)}`);
+});
+
 test('SNR is measured on the reconstruction: noise-free and noisy correlate as √(SNR / (1 + SNR))', () => {
   const scene = whiteVolume([32, 48, 48], 6);
   const clean = copy(scene), noisy = copy(scene);
