@@ -18,6 +18,7 @@ import {
   type Simulation,
   type SimulationFiles,
 } from '../eval/simulate/index.js';
+import { DEFAULT_TILT_SERIES, describeTiltSeries } from '../eval/simulate/tilt-series.js';
 import { createCliProgress } from './progress.js';
 import { writeRunReport } from '../io/report.js';
 import { checkOutputFolder, requireInputFile } from '../io/files.js';
@@ -40,6 +41,10 @@ export interface SimulateCliOptions {
   format?: CoordFormat;
   mapsDir?: string;
   quiet?: boolean;
+  tiltSeries?: boolean;
+  tiltStep?: number;
+  phaseFlip?: boolean;
+  dose?: number;
 }
 
 /** Default number of particles for a class named on --classes without a count and absent from the preset. */
@@ -51,10 +56,14 @@ export async function simulationConfigFromOptions(opts: SimulateCliOptions): Pro
   if (opts.shape) config.shape = opts.shape;
   if (opts.voxelSize !== undefined) config.voxelSizeA = opts.voxelSize;
   if (opts.snr !== undefined) config.snr = opts.snr;
-  if (opts.wedge !== undefined) config.tiltRangeDeg = opts.wedge;
-  if (opts.defocus !== undefined) {
-    if (opts.defocus !== null && config.ctf === null) throw new CryosamError('--defocus needs a CTF band-pass: this preset has none');
-    if (config.ctf) config.ctf.defocusUm = opts.defocus;
+  const tiltOption = opts.tiltSeries || opts.tiltStep !== undefined || opts.phaseFlip || opts.dose !== undefined;
+  if (tiltOption || (config.tiltSeries && (opts.wedge !== undefined || opts.defocus !== undefined))) applyTiltSeriesOptions(config, opts);
+  else {
+    if (opts.wedge !== undefined) config.tiltRangeDeg = opts.wedge;
+    if (opts.defocus !== undefined) {
+      if (opts.defocus !== null && config.ctf === null) throw new CryosamError('--defocus needs a CTF band-pass: this preset has none');
+      if (config.ctf) config.ctf.defocusUm = opts.defocus;
+    }
   }
   if (opts.smooth !== undefined) config.smoothingSigmaVoxels = opts.smooth;
   if (opts.polarity) config.polarity = opts.polarity;
@@ -82,6 +91,30 @@ export async function simulationConfigFromOptions(opts: SimulateCliOptions): Pro
   return validateConfig(config, opts.config ?? `preset ${opts.preset} with options`);
 }
 
+/**
+ * --tilt-series and the options that refine it (they imply it): the preset's tilt series, or the
+ * default one, with --wedge, --defocus, --tilt-step, --dose and --phase-flip applied to it.
+ */
+function applyTiltSeriesOptions(config: SimulationConfig, opts: SimulateCliOptions): void {
+  const ts = { ...(config.tiltSeries ?? DEFAULT_TILT_SERIES) };
+  if (opts.wedge !== undefined) {
+    if (opts.wedge === null) throw new CryosamError('--wedge none: a tilt series always has a tilt range (give degrees, e.g. 60)');
+    ts.minDeg = -opts.wedge;
+    ts.maxDeg = opts.wedge;
+  }
+  if (opts.defocus !== undefined) {
+    if (opts.defocus === null) throw new CryosamError('--defocus none: a tilt series always has a CTF (give µm, e.g. 3)');
+    ts.defocusUm = opts.defocus;
+    ts.defocusSpreadUm = Math.min(ts.defocusSpreadUm, opts.defocus / 2);
+  }
+  if (opts.tiltStep !== undefined) ts.stepDeg = opts.tiltStep;
+  if (opts.dose !== undefined) ts.dosePerTiltE = opts.dose;
+  if (opts.phaseFlip) ts.phaseFlip = true;
+  config.tiltSeries = ts;
+  // The Fourier wedge is unused now; keep it consistent with the tilt range for readers of the manifest.
+  config.tiltRangeDeg = Math.max(Math.abs(ts.minDeg), Math.abs(ts.maxDeg));
+}
+
 async function readConfigFile(file: string): Promise<SimulationConfig> {
   await requireInputFile(file);
   let text: string;
@@ -105,7 +138,9 @@ export function formatSimulationSummary(sim: Simulation, files: SimulationFiles,
   const [nz, ny, nx] = sim.tomogram.shape;
   const lines = [
     `simulated '${sim.config.name}' (seed ${sim.seed}) in ${seconds.toFixed(1)} s: ${nx}×${ny}×${nz} voxels (x×y×z) at ${sim.config.voxelSizeA} Å/voxel`,
-    `imaging: ${sim.config.polarity} protein, ${sim.config.tiltRangeDeg === null ? 'no missing wedge' : `±${sim.config.tiltRangeDeg}° tilt range`}, ` +
+    sim.config.tiltSeries
+      ? `imaging: ${sim.config.polarity} protein, ${describeTiltSeries(sim.config.tiltSeries)}, ${sim.config.snr === null ? 'noise-free' : `SNR ${sim.config.snr}`}`
+      : `imaging: ${sim.config.polarity} protein, ${sim.config.tiltRangeDeg === null ? 'no missing wedge' : `±${sim.config.tiltRangeDeg}° tilt range`}, ` +
       `${sim.config.ctf === null ? 'no CTF' : `band-pass ${sim.config.ctf.highPassA}–${sim.config.ctf.lowPassA} Å${sim.config.ctf.defocusUm === null ? '' : `, CTF at ${sim.config.ctf.defocusUm} µm defocus`}`}, ` +
       `${sim.config.snr === null ? 'noise-free' : `SNR ${sim.config.snr}`}`,
     'class      role        label  placed/asked  radius(vox)',
@@ -165,10 +200,17 @@ function parseClasses(value: string): { map: string; count?: number }[] {
 }
 
 function presetHelp(): string {
-  const rows = listPresets().map((p) => `  ${p.name.padEnd(10)} ${p.shape.join('×')} (z×y×x), target ${p.target.join(', ')}: ${p.description}`);
+  const width = Math.max(10, ...listPresets().map((p) => p.name.length));
+  const rows = listPresets().map((p) => `  ${p.name.padEnd(width)} ${p.shape.join('×')} (z×y×x), target ${p.target.join(', ')}: ${p.description}`);
   return `\nPresets (easy to hard):\n${rows.join('\n')}\n\nOutputs in OUTDIR: tomogram.mrc (float32, mean 0, sd 1), labels.mrc (uint8: 0 = background, k = k-th class), ` +
     `instances.mrc (instance ids), picks_all.* and picks_<class>.* (particle centres in voxels), simulation.json (config, seed, ` +
-    `classes, files) and report.json (run report).\nSNR = variance of the noise-free tomogram / variance of the noise, over the whole volume.\n`;
+    `classes, files) and report.json (run report).\nSNR = variance of the noise-free tomogram / variance of the noise, over the whole volume.\n` +
+    `\nTilt-series imaging (--tilt-series, or a *-tilt preset): instead of cutting a Fourier wedge and band-passing, the scene is ` +
+    `projected at each tilt about y (default ${DEFAULT_TILT_SERIES.minDeg}..+${DEFAULT_TILT_SERIES.maxDeg}° every ${DEFAULT_TILT_SERIES.stepDeg}°, beam along z at 0°); ` +
+    `each projection gets the CTF (300 kV, Cs 2.7 mm, 7% amplitude contrast, ${DEFAULT_TILT_SERIES.defocusUm} µm underfocus ± ${DEFAULT_TILT_SERIES.defocusSpreadUm} µm per tilt), ` +
+    `radiation damage of the dose-symmetric exposure (${DEFAULT_TILT_SERIES.dosePerTiltE} e⁻/Å² per tilt, Grant & Grigorieff critical exposure) and white noise, ` +
+    `and the tomogram is their R-weighted back-projection, without CTF correction unless --phase-flip. ` +
+    `The SNR is measured on the reconstruction. --wedge and --defocus then set the tilt range and the defocus of the tilt series.\n`;
 }
 
 export function registerSimulate(program: Command): void {
@@ -199,6 +241,10 @@ export function registerSimulate(program: Command): void {
     .option('--target <id>', 'the class a picker should find (the others become distractors)')
     .option('--format <format>', 'ground-truth coordinate format: csv (default; keeps class names), star (RELION 4), relion5, copick, ndjson, ...', cliFormat)
     .option('--maps-dir <dir>', 'folder of <id>.mrc density maps (default <shared>/data/maps; $CRYOSAM_SHARED sets <shared>)')
+    .option('--tilt-series', 'image from a simulated tilt series (projections with CTF, dose damage and noise, back-projected) instead of the Fourier wedge and band-pass; see below')
+    .option('--tilt-step <deg>', 'degrees between tilts of the tilt series (default 3; implies --tilt-series)', parseNumber('expected degrees in (0, 90]', (v) => v > 0 && v <= 90))
+    .option('--dose <e/Å²>', 'electron exposure per tilt in e⁻/Å² (default 3; 0 = no radiation damage; implies --tilt-series)', parseNumber('expected a number ≥ 0', (v) => v >= 0))
+    .option('--phase-flip', 'CTF-correct each projection by phase flipping before back-projection (default: no correction; implies --tilt-series)')
     .option('-q, --quiet', 'no progress bars')
     .addHelpText('after', presetHelp)
     .action(async (outdir: string, opts: SimulateCliOptions) => {

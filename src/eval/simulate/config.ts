@@ -19,6 +19,31 @@ export const particleClassSchema = z.object({
   role: z.enum(['target', 'distractor']),
 });
 
+/**
+ * Tilt-series imaging (see tilt-series.ts): the scene is projected at each tilt about y, each
+ * projection gets its CTF, dose damage and noise, and the tomogram is their weighted back-projection.
+ */
+export const tiltSeriesSchema = z
+  .object({
+    /** Lowest and highest tilt in degrees about y (beam along z at 0°), e.g. −60 and 60. */
+    minDeg: z.number().min(-90).max(90),
+    maxDeg: z.number().min(-90).max(90),
+    /** Angle between tilts in degrees (min, min + step, … up to max). */
+    stepDeg: z.number().positive().max(90),
+    /** Mean underfocus in µm (positive = underfocus). */
+    defocusUm: positive,
+    /** Each tilt's defocus is drawn uniformly within ± this many µm of defocusUm. */
+    defocusSpreadUm: z.number().min(0),
+    /** Electron exposure per tilt in e⁻/Å²; the dose-symmetric order accumulates it (0 = no damage). */
+    dosePerTiltE: z.number().min(0),
+    /** Phase-flip each projection (CTF correction) before back-projection; false as in many real tomograms. */
+    phaseFlip: z.boolean(),
+    /** Back-projection weighting: null = R-weighting (ramp); N = the SIRT-like filter of N iterations (smoother). */
+    sirtLikeIterations: z.number().int().positive().max(1000).nullable(),
+  })
+  .refine((t) => t.minDeg <= t.maxDeg, 'tilt range must satisfy minDeg ≤ maxDeg')
+  .refine((t) => t.defocusSpreadUm < t.defocusUm, 'defocusSpreadUm must be smaller than defocusUm (underfocus throughout)');
+
 export const simulationConfigSchema = z.object({
   name: z.string(),
   /** Tomogram size in voxels, [nz, ny, nx]. */
@@ -51,10 +76,18 @@ export const simulationConfigSchema = z.object({
   snr: positive.nullable(),
   /** Gaussian smoothing of the final noisy tomogram, σ in voxels; 0: none. */
   smoothingSigmaVoxels: z.number().min(0),
+  /**
+   * Tilt-series imaging instead of the Fourier wedge and band-pass: when set, tiltRangeDeg and ctf
+   * are ignored (the tilt range is minDeg..maxDeg, the CTF that of defocusUm) and snr is measured on
+   * the reconstruction (see tilt-series.ts). Absent or null: the Fourier imaging above. Optional
+   * rather than defaulted, so configs written before it validate and read back unchanged.
+   */
+  tiltSeries: tiltSeriesSchema.nullable().optional(),
 });
 
 export type ParticleClassConfig = z.infer<typeof particleClassSchema>;
 export type SimulationConfig = z.infer<typeof simulationConfigSchema>;
+export type TiltSeriesConfig = z.infer<typeof tiltSeriesSchema>;
 
 /** Checks a config (from a preset, the CLI or a JSON file) and returns it typed; `source` names it in errors. */
 export function validateConfig(config: unknown, source?: string): SimulationConfig {

@@ -5,6 +5,7 @@
  */
 import { CryosamError } from '../../errors.js';
 import { targetClasses, validateConfig, type ParticleClassConfig, type SimulationConfig } from './config.js';
+import { DEFAULT_TILT_SERIES } from './tilt-series.js';
 
 /** The SHREC'19–21 protein set present in data/maps. */
 export const SHREC_PROTEINS = ['1bxn', '1qvr', '1s3x', '1u6g', '2cg9', '3cf3', '3d2f', '3gl1', '3h84', '3qm1'] as const;
@@ -111,6 +112,28 @@ const PRESET_LIST: { config: SimulationConfig; description: string }[] = [
     },
   },
 ];
+
+/**
+ * Tilt-series variants: the scene of a preset above (shared, not copied) imaged as a real
+ * tomogram is made (tilt-series.ts: CTF with phase flips, dose damage, R-weighted back-projection).
+ */
+const TILT_VARIANTS: { base: string; name: string; description: string; overrides?: Partial<SimulationConfig> }[] = [
+  {
+    base: 'realistic',
+    name: 'realistic-tilt',
+    description: 'the realistic scene imaged from a ±60° tilt series (3° steps, CTF at 3 µm without correction, dose damage, weighted back-projection), SNR 0.1',
+  },
+  {
+    base: 'crowded',
+    name: 'hard-tilt',
+    description: 'the crowded scene (7% protein) imaged from a ±60° tilt series without CTF correction, SNR 0.2',
+    overrides: { snr: 0.2 },
+  },
+];
+for (const { base, name, description, overrides } of TILT_VARIANTS) {
+  const scene = PRESET_LIST.find((p) => p.config.name === base)!.config;
+  PRESET_LIST.push({ description, config: { ...scene, ...overrides, name, tiltSeries: { ...DEFAULT_TILT_SERIES } } });
+}
 
 export const PRESETS: Readonly<Record<string, SimulationConfig>> = Object.fromEntries(
   PRESET_LIST.map(({ config }) => [config.name, validateConfig(config, `preset ${config.name}`)]),

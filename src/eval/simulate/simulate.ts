@@ -1,7 +1,8 @@
 /**
  * Synthetic tomograms with exact ground truth, built from real density maps: particles of several
  * classes at random positions and orientations without overlap, membrane vesicles and gold beads,
- * then imaging (contrast polarity, missing wedge, CTF-like band-pass, noise, smoothing).
+ * then imaging (contrast polarity, missing wedge, CTF-like band-pass, noise, smoothing), or
+ * tilt-series imaging (projections with CTF, dose and noise, back-projected: tilt-series.ts).
  * Deterministic for a seed: every random draw comes from the seeded generator in rng.ts.
  *
  * Memory: the tomogram (float32), the labels (uint8) and the instances (int32), plus the noise
@@ -20,6 +21,7 @@ import { measuredRegion } from '../../volume/missing-wedge.js';
 import { addNoiseAtSnr, gaussianNoise, standardize } from './noise.js';
 import { Placer, type Ball } from './place.js';
 import { Rng } from './rng.js';
+import { imageTiltSeries } from './tilt-series.js';
 import { randomRotation, rotateTemplate, type RotatedBox } from './rotate.js';
 import { drawSphericalShell } from './shapes.js';
 import { loadTemplate, MAP_VOXEL_SIZE_A, type DensityTemplate } from './template.js';
@@ -79,6 +81,8 @@ export async function simulateTomogram(config: SimulationConfig, options: Simula
   const placementRng = rng.fork();
   const rotationRng = rng.fork();
   const noiseRng = rng.fork();
+  // Forked after the others, so configs without a tilt series keep their random streams.
+  const tiltRng = rng.fork();
 
   const mapsDir = options.mapsDir ?? defaultMapsDir();
   const templates: DensityTemplate[] = [];
@@ -98,7 +102,7 @@ export async function simulateTomogram(config: SimulationConfig, options: Simula
   const placer = new Placer(shape, placementRng, cfg.minGapVoxels);
   const { vesicles, fiducials } = drawCellularObjects(cfg, placer, placementRng, tomogram);
   const { picks, placed } = placeParticles(cfg, templates, requested, placer, rotationRng, { tomogram, labels, instances }, onProgress);
-  image(cfg, tomogram, noiseRng, onProgress);
+  image(cfg, tomogram, noiseRng, tiltRng, onProgress);
 
   const classes: SimulatedClass[] = cfg.classes.map((c, k) => ({
     id: c.map,
@@ -177,12 +181,23 @@ function placeParticles(
   return { picks, placed };
 }
 
-/** Turns the density into a tomogram: polarity, missing wedge and band-pass, noise, smoothing. */
-function image(cfg: SimulationConfig, tomogram: Volume, noiseRng: Rng, onProgress: ProgressCallback | undefined): void {
+/**
+ * Turns the density into a tomogram: polarity, then either a tilt series and its reconstruction
+ * (tilt-series.ts) or the missing wedge and band-pass in Fourier space with noise, then smoothing.
+ */
+function image(cfg: SimulationConfig, tomogram: Volume, noiseRng: Rng, tiltRng: Rng, onProgress: ProgressCallback | undefined): void {
   if (cfg.polarity === 'dark') {
     const d = tomogram.data;
     for (let i = 0; i < d.length; i++) d[i] = -d[i];
   }
+  if (cfg.tiltSeries) imageTiltSeries(tomogram, cfg.tiltSeries, { voxelSizeA: cfg.voxelSizeA, snr: cfg.snr, rng: tiltRng, onProgress });
+  else imageFourier(cfg, tomogram, noiseRng, onProgress);
+  if (cfg.smoothingSigmaVoxels > 0) gaussianFilter3d(tomogram, cfg.smoothingSigmaVoxels, tomogram.data);
+  standardize(tomogram.data);
+}
+
+/** Missing wedge and band-pass applied in Fourier space, then noise filtered like a reconstruction's. */
+function imageFourier(cfg: SimulationConfig, tomogram: Volume, noiseRng: Rng, onProgress: ProgressCallback | undefined): void {
   const transfer = imagingTransfer(cfg);
   if (transfer) applyFourierFilter(tomogram, transfer, onProgress);
   if (cfg.snr !== null) {
@@ -194,8 +209,6 @@ function image(cfg: SimulationConfig, tomogram: Volume, noiseRng: Rng, onProgres
     }
     addNoiseAtSnr(tomogram.data, noise, cfg.snr);
   }
-  if (cfg.smoothingSigmaVoxels > 0) gaussianFilter3d(tomogram, cfg.smoothingSigmaVoxels, tomogram.data);
-  standardize(tomogram.data);
 }
 
 /** Counts per class: as configured, or scaled to reach the configured protein volume fraction. */
