@@ -35,7 +35,7 @@ import { segmentClick, segmentPrompts } from './segment-prompts.js';
 import { segmentProposals } from './segment-proposals.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import { StageTimer } from './stage-timer.js';
-import { segmentStructure, structureSizes, type StructureKind, type StructureSegmentation } from './structure.js';
+import { segmentStructure, type StructureKind, type StructureSegmentation } from './structure.js';
 import { findStructures, type FoundStructure, type StructureSearch } from './structure-pick.js';
 import { buildQueries } from './query.js';
 import { templateCut } from './template-cut.js';
@@ -189,14 +189,14 @@ export class CryoSam {
   /**
    * Segments what was clicked in 3D: a round particle as segment() does, a filament followed along
    * its axis, or a membrane grown over its sheet (structure.ts). 'auto' (default) decides from the
-   * clicked slices' masks; a named kind that is not there throws "no … found here".
+   * clicked slices' masks; a named kind that is not there, or a click where no slice gives a mask,
+   * throws "no … found at …".
    */
   async segmentStructure(prompt: VoxelPoint, kind: StructureKind | 'auto' = DEFAULTS.structure.kind, opts: SegmentOptions = {}): Promise<StructureSegmentation & { instance: Instance }> {
     const segment = this.checkedSegmentOptions([prompt], opts);
     const found = await segmentStructure({ store: this.store, tomogram: this.tomogram, click: prompt, kind, segment });
-    const mask = found?.mask ?? pointMask(prompt, this.shape);
-    const result = found ?? { kind: 'particle' as const, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const), planes: [], polarity: 1 as const, sizes: structureSizes(meanVoxelSize(this.tomogram.voxelSize)), mask };
-    return { ...result, instance: { ...mask, id: 1, prompted: true, similarity: 1 } };
+    if (!found) throw new CryosamError(`no structure found at x=${prompt.x}, y=${prompt.y}, z=${prompt.z}: none of the clicked slices gives a mask`);
+    return { ...found, instance: { ...found.mask, id: 1, prompted: true, similarity: 1 } };
   }
 
   /**

@@ -151,19 +151,45 @@ function candidateDirections(tomogram: Volume, click: Vec3, maxRadius: number, e
 /** Half-slab along the axis for the first cross-section: long enough to average out noise, short enough for a curved filament. */
 const FIRST_HALF_SLAB = 4;
 
-/** The filament's axis direction and centre at a click on it (undefined when no cross-section is symmetric at all). */
-export function findAxis(tomogram: Volume, click: Vec3, opts: FilamentOptions, hints: readonly Vec3[] = []): { centre: Vec3; direction: Vec3; first: Centred } | undefined {
+/**
+ * The most symmetric centre whose filament the click lies on: a more symmetric structure nearby (a
+ * microtubule beside a clicked actin filament) is passed over by searching again closer to the click.
+ */
+function centreOnClick(img: PlaneImage, search: number, rings: Rings, polarity: number, maxRadius: number): Centred | undefined {
+  for (let s = search; s >= 0; ) {
+    const c = centreIn(img, s, rings);
+    const distance = Math.hypot(c.i - img.radius, c.j - img.radius);
+    const { outer } = halfMaximumRadii(c.profile.map((v) => polarity * v), Math.ceil(maxRadius));
+    if (distance <= outer + 1) return c;
+    s = Math.floor(distance) - 1;
+  }
+  return undefined;
+}
+
+interface AxisStart {
+  centre: Vec3;
+  direction: Vec3;
+  first: Centred;
+}
+
+/** Axis starts tried per click: at a crossing the most symmetric cross-section can belong to the other filament. */
+const STARTS_TRACED = 3;
+
+/**
+ * Candidate axis directions and centres at a click, most symmetric first, one per distinct centre
+ * and direction (a cross-section that is symmetric about no centre the click lies near is dropped).
+ */
+export function axisStarts(tomogram: Volume, click: Vec3, polarity: number, opts: FilamentOptions, hints: readonly Vec3[] = []): AxisStart[] {
   const rings = ringsOf(Math.ceil(opts.maxRadius) + 4);
   const search = Math.ceil(opts.maxRadius);
-  let best: { centre: Vec3; direction: Vec3; first: Centred } | undefined;
+  const starts: AxisStart[] = [];
   for (const direction of candidateDirections(tomogram, click, opts.maxRadius, hints)) {
     const img = samplePlane(tomogram, click, direction, search + rings.radius, FIRST_HALF_SLAB);
-    const c = centreIn(img, search, rings);
-    if (!best || c.symmetry > best.first.symmetry) best = { centre: pixelToVoxel(img, click, c.i, c.j), direction, first: c };
+    const c = centreOnClick(img, search, rings, polarity, opts.maxRadius);
+    if (c && c.symmetry > 0) starts.push({ centre: pixelToVoxel(img, click, c.i, c.j), direction, first: c });
   }
-  if (!best) return undefined;
-  // Refine the direction once from a short trace, then re-centre on it.
-  return best;
+  starts.sort((a, b) => b.first.symmetry - a.first.symmetry);
+  return starts.filter((s, k) => starts.findIndex((t) => norm(sub(s.centre, t.centre)) < 2 && Math.abs(dot(s.direction, t.direction)) > 0.9) === k);
 }
 
 /** Where a trace stands while following one direction. */
@@ -237,8 +263,16 @@ function halfMaximumRadii(profile: Float32Array, maxRadius: number): { inner: nu
  * trying first (e.g. the elongation of the clicked slices' masks). Undefined when nothing is found.
  */
 export function traceFilament(tomogram: Volume, click: VoxelPoint, polarity: number, opts: FilamentOptions, hints: readonly Vec3[] = []): FilamentTrace | undefined {
-  const found = findAxis(tomogram, click, opts, hints);
-  if (!found || found.first.symmetry <= 0) return undefined;
+  let best: FilamentTrace | undefined;
+  for (const start of axisStarts(tomogram, click, polarity, opts, hints).slice(0, STARTS_TRACED)) {
+    const trace = traceFrom(tomogram, start, polarity, opts);
+    if (!best || trace.lengthVoxels > best.lengthVoxels) best = trace;
+  }
+  return best;
+}
+
+/** The trace both ways from one axis start, and the filament's radii from its mean radial profile. */
+function traceFrom(tomogram: Volume, found: AxisStart, polarity: number, opts: FilamentOptions): FilamentTrace {
   const rings = ringsOf(Math.ceil(opts.maxRadius) + 4);
   const reference = { profile: found.first.profile, symmetry: found.first.symmetry };
   const forward = follow(tomogram, found.centre, found.direction, reference, rings, opts);
