@@ -4,7 +4,7 @@
  * (TRiC 4v94, 26S proteasome 4cr2, mitoribosome 5mrc) and the smaller SHREC proteins make it hard.
  */
 import { CryosamError } from '../../errors.js';
-import { targetClasses, validateConfig, type ParticleClassConfig, type SimulationConfig } from './config.js';
+import { NO_FILAMENTS, NO_SHEETS, targetClasses, validateConfig, type ParticleClassConfig, type SimulationConfig } from './config.js';
 
 /** The SHREC'19–21 protein set present in data/maps. */
 export const SHREC_PROTEINS = ['1bxn', '1qvr', '1s3x', '1u6g', '2cg9', '3cf3', '3d2f', '3gl1', '3h84', '3qm1'] as const;
@@ -24,9 +24,14 @@ const cellularImaging = {
 const noObjects = {
   vesicles: { count: 0, radiusNm: [20, 60], thicknessNm: 4.5, density: 0.6 },
   gold: { count: 0, diameterNm: [5, 10], density: 6 },
-} satisfies Pick<SimulationConfig, 'vesicles' | 'gold'>;
+  filaments: NO_FILAMENTS,
+  sheets: NO_SHEETS,
+} satisfies Pick<SimulationConfig, CellularObjects>;
 
-const withObjects = (vesicles: number, gold: number): Pick<SimulationConfig, 'vesicles' | 'gold'> => ({
+type CellularObjects = 'vesicles' | 'gold' | 'filaments' | 'sheets';
+
+const withObjects = (vesicles: number, gold: number): Pick<SimulationConfig, CellularObjects> => ({
+  ...noObjects,
   vesicles: { ...noObjects.vesicles, count: vesicles },
   gold: { ...noObjects.gold, count: gold },
 });
