@@ -115,6 +115,7 @@ export function formatSimulationSummary(sim: Simulation, files: SimulationFiles,
     ),
     `vesicles: ${sim.vesicles.length}/${sim.config.vesicles.count}, gold beads: ${sim.fiducials.length}/${sim.config.gold.count}`,
   ];
+  if (sim.structures) lines.push(structureSummary(sim));
   const short = sim.classes.filter((c) => c.count < c.requested);
   if (short.length > 0) {
     lines.push(`note: the volume was too full for ${short.map((c) => `${c.requested - c.count} × ${c.id}`).join(', ')} (after ${sim.config.maxTries} tries each)`);
@@ -127,7 +128,21 @@ export function formatSimulationSummary(sim: Simulation, files: SimulationFiles,
     `  picks      ${files.picks} (+ one file per class)`,
     `  manifest   ${files.manifest}`,
   );
+  if (files.structures) {
+    lines.push(`  structures ${files.structures.instances}, ${path.basename(files.structures.labels)}, ${path.basename(files.structures.measured)}, ${path.basename(files.structures.filaments)}, ${path.basename(files.structures.list)}`);
+  }
   return lines.join('\n') + '\n';
+}
+
+/** Filaments and membranes placed, of those asked for. */
+function structureSummary(sim: Simulation): string {
+  const { filaments, membranes } = sim.structures!;
+  const count = <T extends { kind: string }>(list: readonly T[], kind: string) => list.filter((s) => s.kind === kind).length;
+  const { filaments: f, sheets: s } = sim.config;
+  return (
+    `microtubules: ${count(filaments, 'microtubule')}/${f.microtubules}, actin: ${count(filaments, 'actin')}/${f.actin}, ` +
+    `flat sheets: ${count(membranes, 'flat')}/${s.flat}, curved sheets: ${count(membranes, 'curved')}/${s.curved}`
+  );
 }
 
 function parseShape(value: string): [number, number, number] {
@@ -168,7 +183,10 @@ function presetHelp(): string {
   const rows = listPresets().map((p) => `  ${p.name.padEnd(10)} ${p.shape.join('×')} (z×y×x), target ${p.target.join(', ')}: ${p.description}`);
   return `\nPresets (easy to hard):\n${rows.join('\n')}\n\nOutputs in OUTDIR: tomogram.mrc (float32, mean 0, sd 1), labels.mrc (uint8: 0 = background, k = k-th class), ` +
     `instances.mrc (instance ids), picks_all.* and picks_<class>.* (particle centres in voxels), simulation.json (config, seed, ` +
-    `classes, files) and report.json (run report).\nSNR = variance of the noise-free tomogram / variance of the noise, over the whole volume.\n`;
+    `classes, files) and report.json (run report).\nWith filaments, sheets or vesicles (presets filaments, membranes, medium, ...): structures.mrc (structure ids), ` +
+    `structure_labels.mrc (uint8: 1 = filament, 2 = membrane), membrane_measured.mrc (uint8: 1 = membrane voxel whose normal the ` +
+    `tilt series measured), filaments.star (axis points in voxels, rlnHelicalTubeID, rlnHelicalTrackLengthAngst in Å) and ` +
+    `structures.json (filament radii and lengths in voxels and nm, membrane thickness and surfaces).\nSNR = variance of the noise-free tomogram / variance of the noise, over the whole volume.\n`;
 }
 
 export function registerSimulate(program: Command): void {

@@ -106,14 +106,26 @@ export function planSheet(
   patchRadius: number | null,
   shape: Shape3,
   rng: Rng,
+  /** Stack on another sheet: the normal within ±20° of this one (random orientation when absent). */
+  near?: Vec3,
 ): MembraneSurface {
   const [nz, ny, nx] = shape;
   const point = randomPoint(shape, rng, Math.min(nz, ny, nx) / 4);
-  const normal = randomUnit(rng);
+  const normal = near ? tilted(near, (rng.range(0, STACK_MAX_DEG) * Math.PI) / 180, rng) : randomUnit(rng);
   if (kind === 'flat') return { type: 'plane', point, normal, patchRadius };
   const centre: Vec3 = [point[0] - radius * normal[0], point[1] - radius * normal[1], point[2] - radius * normal[2]];
   if (rng.uniform() < 0.5) return { type: 'sphere', centre, radius };
   return { type: 'cylinder', centre, axis: randomPerpendicular(normal, rng), radius };
+}
+
+/** Largest angle between the normals of stacked sheets, degrees. */
+const STACK_MAX_DEG = 20;
+
+/** `a` turned by `angle` radians towards a random perpendicular. */
+function tilted(a: Vec3, angle: number, rng: Rng): Vec3 {
+  const p = randomPerpendicular(a, rng);
+  const c = Math.cos(angle), s = Math.sin(angle);
+  return [c * a[0] + s * p[0], c * a[1] + s * p[1], c * a[2] + s * p[2]];
 }
 
 /** Whether the tilt series measured a membrane with this normal (always, without a wedge). */

@@ -115,6 +115,39 @@ const PRESET_LIST: { config: SimulationConfig; description: string }[] = [
       snr: 0.1,
     },
   },
+  {
+    description: '4 microtubules (13/14 protofilaments, straight or curved) and 4 actin filaments among ribosomes and small proteins, ±60° wedge, SNR 0.4; filament truth',
+    config: {
+      name: 'filaments',
+      shape: [128, 256, 256],
+      voxelSizeA: 10,
+      classes: [target(12), ...distractors(['1bxn', '1u6g', '3qm1'], 6)],
+      volumeFraction: null,
+      minGapVoxels: 2,
+      maxTries: 1000,
+      ...noObjects,
+      filaments: { microtubules: 4, actin: 4, lengthNm: [250, 500], curved: 0.5, density: 1 },
+      ...cellularImaging,
+      snr: 0.4,
+    },
+  },
+  {
+    description: 'two flat sheets and a curved one with proteins on them, 2 vesicles, ribosomes, ±60° wedge, SNR 0.4; membrane truth',
+    config: {
+      name: 'membranes',
+      shape: [128, 256, 256],
+      voxelSizeA: 10,
+      classes: [target(12), ...distractors(['1bxn', '3qm1'], 4)],
+      volumeFraction: null,
+      minGapVoxels: 2,
+      maxTries: 1000,
+      ...noObjects,
+      vesicles: { ...noObjects.vesicles, count: 2, radiusNm: [20, 35] },
+      sheets: { ...NO_SHEETS, flat: 2, curved: 1, proteins: 8, proteinMaps: ['1bxn', '3qm1'] },
+      ...cellularImaging,
+      snr: 0.4,
+    },
+  },
 ];
 
 export const PRESETS: Readonly<Record<string, SimulationConfig>> = Object.fromEntries(

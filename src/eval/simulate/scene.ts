@@ -3,7 +3,7 @@
  * drawn by the simulator) become membrane truth, then sheets and filaments are drawn, kept clear of
  * the vesicles and gold, and the placer is told to keep particles clear of them. Proteins on the
  * sheets come last, touching the sheets. Structures are numbered in one series from 1: vesicles,
- * flat sheets, curved sheets, microtubules, actin. Filaments may cross each other: where they do,
+ * curved sheets, flat sheets, microtubules, actin. Filaments may cross each other: where they do,
  * the voxel's instance is the one drawn last.
  *
  * Memory: labels and measured flags (uint8) and instances (int32), plus one float32 scratch
@@ -21,6 +21,7 @@ import {
   planSheet,
   sheetsMeet,
   surfaceDistance,
+  surfaceNormal,
   touchingCentre,
   type MembraneSurface,
   type SimulatedMembrane,
@@ -30,7 +31,7 @@ import type { Rng } from './rng.js';
 
 const ANGSTROM_PER_NM = 10;
 /** Tries per sheet: each costs a coarse pass over the tomogram to check it meets no other sheet. */
-const MAX_SHEET_TRIES = 200;
+const MAX_SHEET_TRIES = 500;
 /** Grid step (voxels) of the test that two sheets do not meet. */
 const SHEET_TEST_STEP = 2;
 /** Axis points (AXIS_STEP apart) skipped between the clearance checks of a filament path. */
@@ -98,13 +99,18 @@ export function drawStructures(
 
   const sheetThickness = cfg.sheets.thicknessNm * voxelsPerNm;
   const sheets: MembraneSurface[] = [];
-  const kinds: ('flat' | 'curved')[] = [...new Array<'flat'>(cfg.sheets.flat).fill('flat'), ...new Array<'curved'>(cfg.sheets.curved).fill('curved')];
+  // Curved sheets first: they are the hardest to fit between the others.
+  const kinds: ('flat' | 'curved')[] = [...new Array<'curved'>(cfg.sheets.curved).fill('curved'), ...new Array<'flat'>(cfg.sheets.flat).fill('flat')];
   for (const kind of kinds) {
-    for (let t = 0; t < Math.min(cfg.maxTries, MAX_SHEET_TRIES); t++) {
+    const tries = Math.min(cfg.maxTries, MAX_SHEET_TRIES);
+    for (let t = 0; t < tries; t++) {
       const radius = sheetRng.range(cfg.sheets.curvedRadiusNm[0], cfg.sheets.curvedRadiusNm[1]) * voxelsPerNm;
       const patch = cfg.sheets.patchRadiusNm;
       const patchRadius = patch === null ? null : sheetRng.range(patch[0], patch[1]) * voxelsPerNm;
-      const surface = planSheet(kind, radius, patchRadius, shape, sheetRng);
+      // Random sheets rarely miss each other in a thin tomogram: after half the tries, stack on the last one.
+      const last = sheets[sheets.length - 1];
+      const near = last && 2 * t >= tries ? surfaceNormal(last, ...randomPoint(shape, sheetRng)) : undefined;
+      const surface = planSheet(kind, radius, patchRadius, shape, sheetRng, near);
       if (!clearOfBalls(surface, sheetThickness / 2, placer.placed, cfg.minGapVoxels)) continue;
       if (sheets.some((other) => sheetsMeet(surface, other, sheetThickness / 2, cfg.minGapVoxels, shape, SHEET_TEST_STEP))) continue;
       sheets.push(surface);
