@@ -150,6 +150,7 @@ export function formatSimulationSummary(sim: Simulation, files: SimulationFiles,
     ),
     `vesicles: ${sim.vesicles.length}/${sim.config.vesicles.count}, gold beads: ${sim.fiducials.length}/${sim.config.gold.count}`,
   ];
+  if (sim.structures) lines.push(structureSummary(sim));
   const short = sim.classes.filter((c) => c.count < c.requested);
   if (short.length > 0) {
     lines.push(`note: the volume was too full for ${short.map((c) => `${c.requested - c.count} × ${c.id}`).join(', ')} (after ${sim.config.maxTries} tries each)`);
@@ -162,7 +163,21 @@ export function formatSimulationSummary(sim: Simulation, files: SimulationFiles,
     `  picks      ${files.picks} (+ one file per class)`,
     `  manifest   ${files.manifest}`,
   );
+  if (files.structures) {
+    lines.push(`  structures ${files.structures.instances}, ${path.basename(files.structures.labels)}, ${path.basename(files.structures.measured)}, ${path.basename(files.structures.filaments)}, ${path.basename(files.structures.list)}`);
+  }
   return lines.join('\n') + '\n';
+}
+
+/** Filaments and membranes placed, of those asked for. */
+function structureSummary(sim: Simulation): string {
+  const { filaments, membranes } = sim.structures!;
+  const count = <T extends { kind: string }>(list: readonly T[], kind: string) => list.filter((s) => s.kind === kind).length;
+  const { filaments: f, sheets: s } = sim.config;
+  return (
+    `microtubules: ${count(filaments, 'microtubule')}/${f.microtubules}, actin: ${count(filaments, 'actin')}/${f.actin}, ` +
+    `flat sheets: ${count(membranes, 'flat')}/${s.flat}, curved sheets: ${count(membranes, 'curved')}/${s.curved}`
+  );
 }
 
 function parseShape(value: string): [number, number, number] {
@@ -204,7 +219,10 @@ function presetHelp(): string {
   const rows = listPresets().map((p) => `  ${p.name.padEnd(width)} ${p.shape.join('×')} (z×y×x), target ${p.target.join(', ')}: ${p.description}`);
   return `\nPresets (easy to hard):\n${rows.join('\n')}\n\nOutputs in OUTDIR: tomogram.mrc (float32, mean 0, sd 1), labels.mrc (uint8: 0 = background, k = k-th class), ` +
     `instances.mrc (instance ids), picks_all.* and picks_<class>.* (particle centres in voxels), simulation.json (config, seed, ` +
-    `classes, files) and report.json (run report).\nSNR = variance of the noise-free tomogram / variance of the noise, over the whole volume.\n` +
+    `classes, files) and report.json (run report).\nWith filaments, sheets or vesicles (presets filaments, membranes, medium, ...): structures.mrc (structure ids), ` +
+    `structure_labels.mrc (uint8: 1 = filament, 2 = membrane), membrane_measured.mrc (uint8: 1 = membrane voxel whose normal the ` +
+    `tilt series measured), filaments.star (axis points in voxels, rlnHelicalTubeID, rlnHelicalTrackLengthAngst in Å) and ` +
+    `structures.json (filament radii and lengths in voxels and nm, membrane thickness and surfaces).\nSNR = variance of the noise-free tomogram / variance of the noise, over the whole volume.\n` +
     `\nTilt-series imaging (--tilt-series, or a *-tilt preset): instead of cutting a Fourier wedge and band-passing, the scene is ` +
     `projected at each tilt about y (default ${DEFAULT_TILT_SERIES.minDeg}..+${DEFAULT_TILT_SERIES.maxDeg}° every ${DEFAULT_TILT_SERIES.stepDeg}°, beam along z at 0°); ` +
     `each projection gets the CTF (300 kV, Cs 2.7 mm, 7% amplitude contrast, ${DEFAULT_TILT_SERIES.defocusUm} µm underfocus ± ${DEFAULT_TILT_SERIES.defocusSpreadUm} µm per tilt), ` +

@@ -2,3 +2,4 @@
 export * from './score.js';
 export * from './segmentation.js';
 export * from './simulate/index.js';
+export * from './structures.js';

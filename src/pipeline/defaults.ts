@@ -97,10 +97,12 @@ export const DEFAULTS = {
       minLayeringFraction: 0.4,
       /** … and its peak contrast at least this fraction of the clicked patch's. */
       minContrastFraction: 0.4,
-      /** A sheet narrower than this across is not a membrane (a ribosome is about 250 Å). */
+      /** A sheet is a membrane when it is at least half this wide in its narrower direction (a ribosome is about 250 Å across). */
       minExtentA: 400,
       /** Growth stops after this many patches. */
       maxPatches: 200_000,
+      /** The tightest bend followed, as a radius of curvature (small vesicles: 150–250 Å; a microtubule's wall, 100–125 Å, is not a membrane). */
+      minCurvatureRadiusA: 150,
     },
   },
   /**

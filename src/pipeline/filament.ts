@@ -166,6 +166,54 @@ function centreOnClick(img: PlaneImage, search: number, rings: Rings, polarity: 
   return undefined;
 }
 
+/** Angular sectors of the ring just outside a cross-section, for sheetLike. */
+const SECTORS = 12;
+/** A cross-section whose density continues this fraction of its contrast on two opposite sides, past its outer radius, is a sheet's line, not a filament's disc. */
+const SHEET_SECTOR_FRACTION = 0.3;
+
+/**
+ * Whether the cross-section about (c.i, c.j) is a line through the centre (a membrane cut across)
+ * rather than a closed disc or ring: a filament has background all around just outside its outer
+ * radius, a sheet continues there in two opposite directions.
+ */
+function sheetLike(img: PlaneImage, c: Centred, polarity: number, maxRadius: number): boolean {
+  const signed = c.profile.map((v) => polarity * v);
+  const { outer } = halfMaximumRadii(signed, Math.ceil(maxRadius));
+  const n = signed.length;
+  const background = (signed[n - 1] + signed[n - 2] + signed[n - 3]) / 3;
+  let peak = -Infinity;
+  for (let r = 0; r <= Math.min(n - 1, Math.ceil(outer)); r++) peak = Math.max(peak, signed[r]);
+  const sums = new Float64Array(SECTORS), counts = new Float64Array(SECTORS);
+  const size = 2 * img.radius + 1;
+  // Past the missing wedge's smear of the filament along the beam (a few voxels), a sheet still continues.
+  const r0 = outer + 6, r1 = outer + 9;
+  for (let di = -Math.ceil(r1); di <= Math.ceil(r1); di++) {
+    for (let dj = -Math.ceil(r1); dj <= Math.ceil(r1); dj++) {
+      const r = Math.hypot(di, dj);
+      if (r < r0 || r > r1) continue;
+      const i = c.i + di, j = c.j + dj;
+      if (i < 0 || j < 0 || i >= size || j >= size) continue;
+      const v = img.data[i * size + j];
+      if (v !== v) continue;
+      const k = Math.min(SECTORS - 1, Math.floor(((Math.atan2(di, dj) + Math.PI) / (2 * Math.PI)) * SECTORS));
+      sums[k] += polarity * v;
+      counts[k]++;
+    }
+  }
+  if (counts.filter((n) => n > 0).length < SECTORS / 2 || !(peak > background)) return false;
+  const means = Array.from(sums, (v, k) => (counts[k] ? v / counts[k] : NaN));
+  const sorted = means.filter((m) => m === m).sort((a, b) => a - b);
+  const median = sorted[sorted.length >> 1];
+  // Two neighbouring sectors hold a line whichever way it falls; a sheet leaves on both opposite sides.
+  const pair = (k: number) => (means[k % SECTORS] + means[(k + 1) % SECTORS]) / 2 - median;
+  let excess = 0;
+  for (let k = 0; k < SECTORS; k++) {
+    const e = Math.min(pair(k), pair(k + SECTORS / 2));
+    if (e === e) excess = Math.max(excess, e);
+  }
+  return excess / (peak - background) >= SHEET_SECTOR_FRACTION;
+}
+
 interface AxisStart {
   centre: Vec3;
   direction: Vec3;
@@ -186,7 +234,7 @@ export function axisStarts(tomogram: Volume, click: Vec3, polarity: number, opts
   for (const direction of candidateDirections(tomogram, click, opts.maxRadius, hints)) {
     const img = samplePlane(tomogram, click, direction, search + rings.radius, FIRST_HALF_SLAB);
     const c = centreOnClick(img, search, rings, polarity, opts.maxRadius);
-    if (c && c.symmetry > 0) starts.push({ centre: pixelToVoxel(img, click, c.i, c.j), direction, first: c });
+    if (c && c.symmetry > 0 && !sheetLike(img, c, polarity, opts.maxRadius)) starts.push({ centre: pixelToVoxel(img, click, c.i, c.j), direction, first: c });
   }
   starts.sort((a, b) => b.first.symmetry - a.first.symmetry);
   return starts.filter((s, k) => starts.findIndex((t) => norm(sub(s.centre, t.centre)) < 2 && Math.abs(dot(s.direction, t.direction)) > 0.9) === k);
@@ -266,7 +314,9 @@ export function traceFilament(tomogram: Volume, click: VoxelPoint, polarity: num
   let best: FilamentTrace | undefined;
   for (const start of axisStarts(tomogram, click, polarity, opts, hints).slice(0, STARTS_TRACED)) {
     const trace = traceFrom(tomogram, start, polarity, opts);
-    if (!best || trace.lengthVoxels > best.lengthVoxels) best = trace;
+    if (process.env.CRYOSAM_DEBUG_TRACE) console.error('start', start.first.symmetry.toFixed(3), 'len', trace.lengthVoxels.toFixed(0), 'R', trace.innerRadius.toFixed(1), trace.outerRadius.toFixed(1), 'sym', trace.symmetry.toFixed(3));
+    // Length weighed by how filament-like the cross-sections are: a ridge along a tube's wall can run as long as the tube.
+    if (!best || trace.lengthVoxels * trace.symmetry > best.lengthVoxels * best.symmetry) best = trace;
   }
   return best;
 }

@@ -29,7 +29,12 @@ export interface MembraneOptions {
   minContrastFraction: number;
   /** Growth stops after this many patches (a runaway guard; about 150 000 voxels² of sheet at the default spacing). */
   maxPatches: number;
+  /** The tightest bend a membrane makes, as a radius of curvature in voxels: a sheet that bends more sharply (a microtubule's wall) is not followed. */
+  minCurvatureRadius: number;
 }
+
+/** A patch is left out when a normal tilted twice the sharpest bend allowed layers it this much better: the sheet bends like a filament's wall. */
+const SHARP_BEND_MARGIN = 1.15;
 
 /** One accepted piece of the sheet: a point on its mid-surface and the normal there. */
 export interface MembranePatch {
@@ -107,10 +112,14 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
-/** Peak height over the profile's ends, and its half-maximum width (voxels). */
-function peakOf(profile: Float32Array): { at: number; contrast: number; width: number } {
+/**
+ * The profile's peak, its height over the higher of the two ends (a sheet has background on both
+ * sides; a slope or an edge does not), its half-maximum width (voxels), and whether the profile
+ * falls below half maximum on both sides within the window.
+ */
+function peakOf(profile: Float32Array): { at: number; contrast: number; width: number; enclosed: boolean } {
   const n = profile.length;
-  const background = (profile[0] + profile[1] + profile[n - 2] + profile[n - 1]) / 4;
+  const background = Math.max((profile[0] + profile[1]) / 2, (profile[n - 2] + profile[n - 1]) / 2);
   let at = 1;
   for (let k = 1; k < n - 1; k++) if (profile[k] > profile[at]) at = k;
   const contrast = profile[at] - background;
@@ -120,7 +129,7 @@ function peakOf(profile: Float32Array): { at: number; contrast: number; width: n
   while (hi < n - 1 && profile[hi + 1] >= half) hi++;
   const left = lo > 0 ? lo - (profile[lo] - half) / Math.max(1e-9, profile[lo] - profile[lo - 1]) : lo;
   const right = hi < n - 1 ? hi + (profile[hi] - half) / Math.max(1e-9, profile[hi] - profile[hi + 1]) : hi;
-  return { at, contrast, width: Math.max(1, right - left) };
+  return { at, contrast, width: Math.max(1, right - left), enclosed: contrast > 0 && lo > 0 && hi < n - 1 };
 }
 
 /** Normals tilted from `n` by `degrees` in six directions, and `n` itself. */
@@ -190,11 +199,15 @@ export function growMembrane(tomogram: Volume, click: VoxelPoint, polarity: numb
   const half = Math.ceil(opts.maxThickness) + 3;
   const radius = Math.ceil(opts.spacing);
   const seed = findSheet(tomogram, click, polarity, opts);
+  // A slope or an edge under the click is no sheet: nothing grows.
+  if (!seed.peak.enclosed) return { patches: [], thickness: 0, areaVoxels: 0, layering: 0 };
   const reference = seed;
   const patches: MembranePatch[] = [{ centre: seed.centre, normal: seed.normal }];
   const covered = new Covered(opts.spacing);
   covered.add(seed.centre);
   const queue: MembranePatch[] = [patches[0]];
+  // The normal may turn by spacing / radius of curvature per step; tilts on either side of that tell a membrane's bend from a sharper one.
+  const bendDeg = ((opts.spacing / opts.minCurvatureRadius) * 180) / Math.PI;
   let layeringSum = seed.layering, widthSum = seed.peak.width;
   while (queue.length && patches.length < opts.maxPatches) {
     const p = queue.shift()!;
@@ -205,9 +218,12 @@ export function growMembrane(tomogram: Volume, click: VoxelPoint, polarity: numb
       const at = add(add(p.centre, u, opts.spacing * Math.cos(a)), w, opts.spacing * Math.sin(a));
       if (at.x < 0 || at.y < 0 || at.z < 0 || at.x > nx - 1 || at.y > ny - 1 || at.z > nz - 1) continue;
       if (covered.near(at, 0.7 * opts.spacing)) continue;
-      const c = bestPatch(tomogram, at, tilted(p.normal, 12), radius, half, polarity);
+      const c = bestPatch(tomogram, at, tilted(p.normal, 0.75 * bendDeg), radius, half, polarity);
+      const sharper = bestPatch(tomogram, at, tilted(p.normal, 1.5 * bendDeg).slice(1), radius, half, polarity);
       const normal = dot(c.normal, p.normal) < 0 ? { x: -c.normal.x, y: -c.normal.y, z: -c.normal.z } : c.normal;
       const ok =
+        c.peak.enclosed &&
+        sharper.layering <= SHARP_BEND_MARGIN * c.layering &&
         c.layering >= opts.minLayeringFraction * reference.layering &&
         c.peak.contrast >= opts.minContrastFraction * reference.peak.contrast &&
         correlation(c.profile, reference.profile) >= opts.minProfileCorrelation &&

@@ -11,6 +11,7 @@
  */
 import { CryosamError } from '../errors.js';
 import { dot, norm, sub, unit, type Vec3 } from '../volume/cross-section.js';
+import { symmetricEigen3 } from '../volume/structure-tensor.js';
 import { sliceCount, sliceShape, sliceToVoxel, voxelToSlice } from '../volume/slice.js';
 import { meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
 import { DEFAULTS } from './defaults.js';
@@ -98,6 +99,7 @@ export function structureSizes(voxelSizeA: number): StructureSizes {
       minLayeringFraction: m.minLayeringFraction,
       minContrastFraction: m.minContrastFraction,
       maxPatches: m.maxPatches,
+      minCurvatureRadius: m.minCurvatureRadiusA / voxelSizeA,
     },
   };
 }
@@ -168,14 +170,23 @@ export function isFilament(trace: FilamentTrace | undefined, click: VoxelPoint):
   return trace.lengthVoxels >= minLength && distanceToAxis(click, trace.axis) <= trace.outerRadius + 2;
 }
 
-/** Whether a grown sheet is a membrane: wider across than a particle and many times its thickness. */
+/** Whether a grown sheet is a membrane: wider than a particle across, in both directions (a strip along a filament's wall is not). */
 export function isMembrane(sheet: MembraneSheet, voxelSizeA: number): boolean {
-  const lo = { x: Infinity, y: Infinity, z: Infinity }, hi = { x: -Infinity, y: -Infinity, z: -Infinity };
+  const n = sheet.patches.length;
+  if (n < 3) return false;
+  const mean = { x: 0, y: 0, z: 0 };
   for (const { centre: c } of sheet.patches) {
-    lo.x = Math.min(lo.x, c.x); lo.y = Math.min(lo.y, c.y); lo.z = Math.min(lo.z, c.z);
-    hi.x = Math.max(hi.x, c.x); hi.y = Math.max(hi.y, c.y); hi.z = Math.max(hi.z, c.z);
+    mean.x += c.x / n; mean.y += c.y / n; mean.z += c.z / n;
   }
-  return norm(sub(hi, lo)) * voxelSizeA >= DEFAULTS.structure.membrane.minExtentA;
+  const m = [0, 0, 0, 0, 0, 0];
+  for (const { centre: c } of sheet.patches) {
+    const d = sub(c, mean);
+    m[0] += (d.x * d.x) / n; m[1] += (d.y * d.y) / n; m[2] += (d.z * d.z) / n;
+    m[3] += (d.x * d.y) / n; m[4] += (d.x * d.z) / n; m[5] += (d.y * d.z) / n;
+  }
+  // A uniform strip of width w has variance w²/12 across it.
+  const [, second] = symmetricEigen3(m).values;
+  return Math.sqrt(12 * Math.max(0, second)) * voxelSizeA >= DEFAULTS.structure.membrane.minExtentA / 2;
 }
 
 export function filamentReport(trace: FilamentTrace, voxelSizeA: number): FilamentReport {
@@ -210,7 +221,8 @@ export async function segmentStructure(input: SegmentStructureInput): Promise<St
   const polarity: -1 | 1 = weighted < 0 ? -1 : 1;
   const base = { planes, polarity, sizes, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const) };
   const elongated = planes.filter((p) => p.elongation >= DEFAULTS.structure.elongation);
-  if (kind === 'filament' || (kind === 'auto' && elongated.length)) {
+  // A filament oblique to all three planes leaves compact masks in each: it is always tried.
+  if (kind === 'filament' || kind === 'auto') {
     const trace = traceFilament(tomogram, click, polarity, sizes.filament, elongated.map((p) => p.direction));
     if (isFilament(trace, click)) return { ...base, kind: 'filament', mask: filamentMask(trace, tomogram.shape), filament: filamentReport(trace, voxelSizeA) };
     if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
@@ -218,7 +230,7 @@ export async function segmentStructure(input: SegmentStructureInput): Promise<St
   if (kind === 'membrane' || (kind === 'auto' && elongated.length)) {
     const sheet = growMembrane(tomogram, click, polarity, sizes.membrane);
     if (isMembrane(sheet, voxelSizeA)) return { ...base, kind: 'membrane', mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
-    if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA} Å across through it`);
+    if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
   }
   const mask = await segmentClick(store, tomogram, click, segment);
   return mask && { ...base, kind: 'particle', mask };

@@ -158,7 +158,7 @@ test('crowding: a volume fraction scales the counts; a full volume reports what 
 test('configs are validated and presets are listed from easy to large', () => {
   assert.deepEqual(
     listPresets().map((p) => p.name),
-    ['easy', 'medium', 'crowded', 'realistic', 'large', 'realistic-tilt', 'hard-tilt'],
+    ['easy', 'medium', 'crowded', 'realistic', 'large', 'filaments', 'membranes', 'realistic-tilt', 'hard-tilt'],
   );
   assert.deepEqual(PRESETS.realistic.shape, [160, 384, 384]);
   assert.deepEqual(PRESETS.large.shape, [200, 512, 512]);

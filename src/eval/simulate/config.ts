@@ -44,6 +44,57 @@ export const tiltSeriesSchema = z
   .refine((t) => t.minDeg <= t.maxDeg, 'tilt range must satisfy minDeg ≤ maxDeg')
   .refine((t) => t.defocusSpreadUm < t.defocusUm, 'defocusSpreadUm must be smaller than defocusUm (underfocus throughout)');
 
+/** Filaments (filaments.ts): none unless asked for, so configs written before them read unchanged. */
+export const filamentsSchema = z.object({
+  /** Microtubule-like hollow tubes: 13 or 14 protofilament rods, 25 nm outer and 15 nm inner diameter. */
+  microtubules: count,
+  /** Actin-like solid filaments, 7 nm diameter. */
+  actin: count,
+  /** Length of each filament before it is clipped at the tomogram's faces, in nm. */
+  lengthNm: range,
+  /** Fraction of filaments drawn as circular arcs (radius of curvature ≥ 100 nm); the rest are straight. */
+  curved: z.number().min(0).max(1),
+  /** Density of a filament's protein, in the units of the maps (mean 1 inside a particle's iso-surface). */
+  density: z.number(),
+});
+
+/** Membrane sheets (membranes.ts): slabs through the volume, flat or curved, with proteins on them. */
+export const sheetsSchema = z.object({
+  /** Flat sheets: planes at random orientations. */
+  flat: count,
+  /** Curved sheets: the part of a large sphere or cylinder inside the tomogram. */
+  curved: count,
+  /** Membrane thickness in nm (lipid bilayer: 4–5 nm). */
+  thicknessNm: positive,
+  /** Density of the membrane (vesicles use 0.6). */
+  density: z.number(),
+  /** Flat sheets are discs of this radius in nm (a patch with a rim); null: unbounded planes. */
+  patchRadiusNm: range.nullable(),
+  /** Radius of the sphere or cylinder a curved sheet belongs to, in nm. */
+  curvedRadiusNm: range,
+  /** Proteins placed touching each sheet's surface (they are particles, in the picks and labels). */
+  proteins: count,
+  /** Classes the sheet proteins are drawn from (map ids among `classes`, usually small distractors). */
+  proteinMaps: z.array(z.string()),
+});
+
+export type FilamentsConfig = z.infer<typeof filamentsSchema>;
+export type SheetsConfig = z.infer<typeof sheetsSchema>;
+
+/** No filaments: the default of every config that does not ask for them. */
+export const NO_FILAMENTS: FilamentsConfig = { microtubules: 0, actin: 0, lengthNm: [200, 500], curved: 0.5, density: 1 };
+/** No sheets: the default of every config that does not ask for them. */
+export const NO_SHEETS: SheetsConfig = {
+  flat: 0,
+  curved: 0,
+  thicknessNm: 4.5,
+  density: 0.6,
+  patchRadiusNm: null,
+  curvedRadiusNm: [100, 250],
+  proteins: 0,
+  proteinMaps: [],
+};
+
 export const simulationConfigSchema = z.object({
   name: z.string(),
   /** Tomogram size in voxels, [nz, ny, nx]. */
@@ -64,6 +115,10 @@ export const simulationConfigSchema = z.object({
   vesicles: z.object({ count, radiusNm: range, thicknessNm: positive, density: z.number() }),
   /** Gold fiducials: very dense balls. */
   gold: z.object({ count, diameterNm: range, density: z.number() }),
+  /** Microtubules and actin filaments, with their axes as ground truth (default: none). */
+  filaments: filamentsSchema.default(() => structuredClone(NO_FILAMENTS)),
+  /** Flat and curved membrane sheets with proteins on them (default: none). */
+  sheets: sheetsSchema.default(() => structuredClone(NO_SHEETS)),
   /** 'dark': protein darker than the background, as in cryo-ET reconstructions; 'bright': flipped. */
   polarity: z.enum(['dark', 'bright']),
   /** Tilt range ±this many degrees about y (missing wedge around z); null: full coverage. */
@@ -100,6 +155,13 @@ export function validateConfig(config: unknown, source?: string): SimulationConf
   for (const c of parsed.data.classes) {
     if (seen.has(c.map)) throw new CryosamError(`invalid simulation config: class '${c.map}' is listed twice`, source);
     seen.add(c.map);
+  }
+  const { sheets } = parsed.data;
+  if (sheets.proteins > 0) {
+    if (sheets.proteinMaps.length === 0) throw new CryosamError('invalid simulation config: sheets.proteins needs sheets.proteinMaps', source);
+    for (const map of sheets.proteinMaps) {
+      if (!seen.has(map)) throw new CryosamError(`invalid simulation config: sheet protein '${map}' is not among the classes`, source);
+    }
   }
   return parsed.data;
 }

@@ -12,8 +12,15 @@ export interface Ball {
   radius: number;
 }
 
+/**
+ * Objects that are not balls (filaments, sheets): true when a ball would come closer than `gap`
+ * voxels to one of them.
+ */
+export type Obstacle = (ball: Ball, gap: number) => boolean;
+
 export class Placer {
   private readonly balls: Ball[] = [];
+  private obstacle: Obstacle | undefined;
 
   constructor(
     private readonly shape: Shape3,
@@ -41,12 +48,35 @@ export class Placer {
     return undefined;
   }
 
-  private fits(b: Ball): boolean {
+  /** Balls placed so far (vesicles with their full outer radius, gold, particles). */
+  get placed(): readonly Ball[] {
+    return this.balls;
+  }
+
+  /** Keeps later balls clear of other objects as well (set once those objects are drawn). */
+  setObstacle(obstacle: Obstacle): void {
+    this.obstacle = obstacle;
+  }
+
+  /**
+   * Places this very ball when it fits, for objects whose position is chosen by the caller (a
+   * protein touching a membrane): `obstacleGap` is its gap to the obstacles (0 lets it touch them).
+   */
+  placeAt(ball: Ball, obstacleGap = this.gap): boolean {
+    const [nz, ny, nx] = this.shape;
+    const r = ball.radius;
+    const inside = ball.x >= r && ball.x <= nx - 1 - r && ball.y >= r && ball.y <= ny - 1 - r && ball.z >= r && ball.z <= nz - 1 - r;
+    if (!inside || !this.fits(ball, obstacleGap)) return false;
+    this.balls.push(ball);
+    return true;
+  }
+
+  private fits(b: Ball, obstacleGap = this.gap): boolean {
     for (const o of this.balls) {
       const min = b.radius + o.radius + this.gap;
       const dx = b.x - o.x, dy = b.y - o.y, dz = b.z - o.z;
       if (dx * dx + dy * dy + dz * dz < min * min) return false;
     }
-    return true;
+    return !this.obstacle?.(b, obstacleGap);
   }
 }

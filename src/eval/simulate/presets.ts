@@ -4,7 +4,7 @@
  * (TRiC 4v94, 26S proteasome 4cr2, mitoribosome 5mrc) and the smaller SHREC proteins make it hard.
  */
 import { CryosamError } from '../../errors.js';
-import { targetClasses, validateConfig, type ParticleClassConfig, type SimulationConfig } from './config.js';
+import { NO_FILAMENTS, NO_SHEETS, targetClasses, validateConfig, type ParticleClassConfig, type SimulationConfig } from './config.js';
 import { DEFAULT_TILT_SERIES } from './tilt-series.js';
 
 /** The SHREC'19–21 protein set present in data/maps. */
@@ -25,9 +25,14 @@ const cellularImaging = {
 const noObjects = {
   vesicles: { count: 0, radiusNm: [20, 60], thicknessNm: 4.5, density: 0.6 },
   gold: { count: 0, diameterNm: [5, 10], density: 6 },
-} satisfies Pick<SimulationConfig, 'vesicles' | 'gold'>;
+  filaments: NO_FILAMENTS,
+  sheets: NO_SHEETS,
+} satisfies Pick<SimulationConfig, CellularObjects>;
 
-const withObjects = (vesicles: number, gold: number): Pick<SimulationConfig, 'vesicles' | 'gold'> => ({
+type CellularObjects = 'vesicles' | 'gold' | 'filaments' | 'sheets';
+
+const withObjects = (vesicles: number, gold: number): Pick<SimulationConfig, CellularObjects> => ({
+  ...noObjects,
   vesicles: { ...noObjects.vesicles, count: vesicles },
   gold: { ...noObjects.gold, count: gold },
 });
@@ -109,6 +114,39 @@ const PRESET_LIST: { config: SimulationConfig; description: string }[] = [
       ...withObjects(4, 10),
       ...cellularImaging,
       snr: 0.1,
+    },
+  },
+  {
+    description: '4 microtubules (13/14 protofilaments, straight or curved) and 4 actin filaments among ribosomes and small proteins, ±60° wedge, SNR 0.4; filament truth',
+    config: {
+      name: 'filaments',
+      shape: [128, 256, 256],
+      voxelSizeA: 10,
+      classes: [target(12), ...distractors(['1bxn', '1u6g', '3qm1'], 6)],
+      volumeFraction: null,
+      minGapVoxels: 2,
+      maxTries: 1000,
+      ...noObjects,
+      filaments: { microtubules: 4, actin: 4, lengthNm: [250, 500], curved: 0.5, density: 1 },
+      ...cellularImaging,
+      snr: 0.4,
+    },
+  },
+  {
+    description: 'two flat sheets and a curved one with proteins on them, 2 vesicles, ribosomes, ±60° wedge, SNR 0.4; membrane truth',
+    config: {
+      name: 'membranes',
+      shape: [128, 256, 256],
+      voxelSizeA: 10,
+      classes: [target(12), ...distractors(['1bxn', '3qm1'], 4)],
+      volumeFraction: null,
+      minGapVoxels: 2,
+      maxTries: 1000,
+      ...noObjects,
+      vesicles: { ...noObjects.vesicles, count: 2, radiusNm: [20, 35] },
+      sheets: { ...NO_SHEETS, flat: 2, curved: 1, proteins: 8, proteinMaps: ['1bxn', '3qm1'] },
+      ...cellularImaging,
+      snr: 0.4,
     },
   },
 ];

@@ -24,6 +24,7 @@ import { Rng } from './rng.js';
 import { imageTiltSeries } from './tilt-series.js';
 import { randomRotation, rotateTemplate, type RotatedBox } from './rotate.js';
 import { drawSphericalShell } from './shapes.js';
+import { drawStructures, placeSheetProteins, type SimulatedStructures } from './scene.js';
 import { loadTemplate, MAP_VOXEL_SIZE_A, type DensityTemplate } from './template.js';
 
 const ANGSTROM_PER_NM = 10;
@@ -56,6 +57,8 @@ export interface Simulation {
   vesicles: Ball[];
   /** Gold beads: centre and radius, in voxels. */
   fiducials: Ball[];
+  /** Filaments and membranes (vesicles included) with their truth; present when the config asks for any. */
+  structures?: SimulatedStructures;
   config: SimulationConfig;
   seed: number;
 }
@@ -81,7 +84,8 @@ export async function simulateTomogram(config: SimulationConfig, options: Simula
   const placementRng = rng.fork();
   const rotationRng = rng.fork();
   const noiseRng = rng.fork();
-  // Forked after the others, so configs without a tilt series keep their random streams.
+  // Forked after the others, so configs without a tilt series or structures keep their random streams.
+  const structureRng = rng.fork();
   const tiltRng = rng.fork();
 
   const mapsDir = options.mapsDir ?? defaultMapsDir();
@@ -101,7 +105,17 @@ export async function simulateTomogram(config: SimulationConfig, options: Simula
   // packs far better that way. Gold beads are few and small enough to go before the particles.
   const placer = new Placer(shape, placementRng, cfg.minGapVoxels);
   const { vesicles, fiducials } = drawCellularObjects(cfg, placer, placementRng, tomogram);
+  const structures = drawStructures(cfg, tomogram, placer, vesicles, structureRng);
   const { picks, placed } = placeParticles(cfg, templates, requested, placer, rotationRng, { tomogram, labels, instances }, onProgress);
+  const ratio = MAP_VOXEL_SIZE_A / cfg.voxelSizeA;
+  const onSheets = structures
+    ? placeSheetProteins(cfg, structures, placer, structureRng, templates.map((t) => t.labelRadius * ratio), (k, ball, rotation) => {
+        const instanceId = picks.length + 1;
+        stampParticle(rotateTemplate(templates[k], randomRotation(rotation), ball, ratio), templates[k].threshold, k + 1, instanceId, { tomogram, labels, instances });
+        picks.push({ x: ball.x, y: ball.y, z: ball.z, className: templates[k].id, instanceId });
+        placed[k]++;
+      })
+    : undefined;
   image(cfg, tomogram, noiseRng, tiltRng, onProgress);
 
   const classes: SimulatedClass[] = cfg.classes.map((c, k) => ({
@@ -109,10 +123,10 @@ export async function simulateTomogram(config: SimulationConfig, options: Simula
     label: k + 1,
     radiusVoxels: (templates[k].labelRadius * MAP_VOXEL_SIZE_A) / cfg.voxelSizeA,
     count: placed[k],
-    requested: requested[k],
+    requested: requested[k] + (onSheets?.[k] ?? 0),
     role: c.role,
   }));
-  return { tomogram, labels, instances, picks, classes, vesicles, fiducials, config: cfg, seed };
+  return { tomogram, labels, instances, picks, classes, vesicles, fiducials, ...(structures && { structures }), config: cfg, seed };
 }
 
 /** The volumes particles are drawn into. */

@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { writePicks, type CoordFormat } from '../../io/coords/index.js';
 import { writeMrc } from '../../io/mrc/index.js';
 import type { Simulation } from './simulate.js';
+import { writeStructures, type StructureFiles } from './write-structures.js';
 
 /** CSV keeps class names and instance ids for every format-independent reader; RELION keeps integer classes only. */
 export const DEFAULT_TRUTH_FORMAT: CoordFormat = 'csv';
@@ -38,6 +39,8 @@ export interface SimulationFiles {
   /** Ground-truth picks per class id. */
   picksByClass: Record<string, string>;
   manifest: string;
+  /** Filament and membrane truth (write-structures.ts), when the simulation has structures. */
+  structures?: StructureFiles;
 }
 
 export async function writeSimulation(
@@ -61,6 +64,7 @@ export async function writeSimulation(
   await writeMrc(files.tomogram, sim.tomogram, { label });
   await writeMrc(files.labels, sim.labels, { label: `${label}: class labels` });
   await writeMrc(files.instances, sim.instances, { label: `${label}: instance ids` });
+  if (sim.structures) files.structures = await writeStructures(sim.structures, outDir, sim.config.voxelSizeA, label);
   const frame = { voxelSize: sim.config.voxelSizeA, shape: sim.tomogram.shape };
   await writePicks(files.picks, sim.picks, frame, { format, tomoName: SIMULATION_TOMO_NAME });
   for (const c of sim.classes) {
@@ -86,6 +90,7 @@ export async function writeSimulation(
       instances: relative(files.instances),
       picks: relative(files.picks),
       picksByClass: Object.fromEntries(Object.entries(files.picksByClass).map(([id, f]) => [id, relative(f)])),
+      ...(files.structures && { structures: Object.fromEntries(Object.entries(files.structures).map(([k, f]) => [k, relative(f)])) }),
     },
     config: sim.config,
   };
