@@ -3,8 +3,8 @@
  * Node build and the browser build (src/viewer/web/tsconfig.json) can import this file.
  *
  * Binary routes: GET /api/slice returns little-endian Float32 voxels, GET /api/overlay one byte per
- * pixel (bit 0: semantic mask, bit 1: the last segmented particle); both with X-Width, X-Height and
- * X-Downsample headers.
+ * pixel (bit 0: semantic mask, bit 1: the last segmented particle, filament or membrane); both with
+ * X-Width, X-Height and X-Downsample headers.
  */
 
 /**

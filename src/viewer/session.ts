@@ -159,7 +159,7 @@ export class ViewerSession {
     return out;
   }
 
-  /** Overlay bits of one slice: 1 = semantic mask, 2 = the last segmented particle. */
+  /** Overlay bits of one slice: 1 = semantic mask, 2 = the last segmented particle, filament or membrane. */
   overlay(axis: Axis, index: number, downsample: number): { bits: Uint8Array; height: number; width: number } {
     this.checkSliceIndex(axis, index);
     const [height, width] = sliceShape(this.shape, axis);

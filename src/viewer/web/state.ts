@@ -36,7 +36,7 @@ export interface AppState {
   /** Picks scoring below this are hidden and not exported. */
   threshold: number;
   selectedPick: number | undefined;
-  /** Radius (voxels) of the last segmented particle, used for hand-added picks. */
+  /** Radius (voxels) of the last segmented particle (a filament: its tube; a membrane: half its thickness), used for hand-added picks. */
   segmentedRadius: number | undefined;
   /** The last segmented filament's traced axis (voxels), drawn as dots on the slices near it. */
   segmentedAxis: VoxelXYZ[] | undefined;
