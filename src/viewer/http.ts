@@ -3,6 +3,7 @@
  * JSON body reader, and query-parameter parsing that rejects anything malformed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CryosamError } from '../errors.js';
 
 /**
  * A problem with the request itself; the server answers `status` with {"error": message, ...details}
@@ -17,6 +18,16 @@ export class HttpError extends Error {
     super(message);
     this.name = 'HttpError';
   }
+}
+
+/**
+ * The status an error is answered with, whether it ends a request or a job: an HttpError's own;
+ * 400 for a CryosamError (input the request pointed at was refused by a reader or writer, or the
+ * pipeline found nothing of the asked kind at a click); 500 for anything else (a fault).
+ */
+export function errorStatus(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  return err instanceof CryosamError ? 400 : 500;
 }
 
 /** Largest JSON body accepted (exports carry every pick, so allow a generous but bounded size). */

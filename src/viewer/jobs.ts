@@ -4,7 +4,7 @@
  */
 import type { ProgressEvent } from '../progress.js';
 import type { JobStatus } from './protocol.js';
-import { HttpError } from './http.js';
+import { errorStatus, HttpError } from './http.js';
 
 type JobResult = NonNullable<JobStatus['result']>;
 
@@ -37,7 +37,9 @@ export class JobQueue {
       },
       (err: unknown) => {
         job.state = 'failed';
+        // The message only (no stack), and whether the request or the server was at fault.
         job.error = err instanceof Error ? err.message : String(err);
+        job.errorStatus = errorStatus(err);
       },
     ).finally(() => {
       this.running = undefined;

@@ -25,11 +25,15 @@ const instanceIds = z.array(z.number().int()).max(MAX_PICKS);
 /** Exports never replace an existing file unless the request says so (the page asks the user first). */
 const overwrite = z.boolean().default(false);
 
+/** What a click is segmented or searched as (protocol.ts StructureChoice); 'auto' when absent. */
+const structure = z.enum(['auto', 'particle', 'filament', 'membrane']).default('auto');
+
 const schemas = {
-  segment: z.object({ prompt: point, negatives: z.array(point).max(MAX_PROMPTS).default([]) }),
+  segment: z.object({ prompt: point, negatives: z.array(point).max(MAX_PROMPTS).default([]), structure }),
   pick: z.object({
     prompts: z.array(point).min(1).max(MAX_PROMPTS),
     negatives: z.array(point).max(MAX_PROMPTS).default([]),
+    structure,
     // The pipeline's own rule (one rule for CLI, library and viewer), then the viewer's work limit.
     topK: z
       .custom<number | 'auto'>(isTopK, { message: `must be ${TOP_K_RULE}` })

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CryosamError } from '../errors.js';
-import { HttpError, sendJson } from './http.js';
+import { errorStatus, HttpError, sendJson } from './http.js';
 import { createHandler } from './routes.js';
 import { ViewerSession, type ViewerOptions } from './session.js';
 import { createToken } from './token.js';
@@ -57,10 +57,8 @@ export async function startViewer(options: ViewerServerOptions): Promise<ViewerS
       }
       // Close after errors: the request body may be unread (e.g. too large), and must not be parsed as a next request.
       res.setHeader('connection', 'close');
-      if (err instanceof HttpError) sendJson(res, err.status, { ...err.details, error: err.message });
-      // Input the request pointed at (a coordinate format, a pick) was rejected by a reader or writer.
-      else if (err instanceof CryosamError) sendJson(res, 400, { error: err.message });
-      else sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      const details = err instanceof HttpError ? err.details : {};
+      sendJson(res, errorStatus(err), { ...details, error: err instanceof Error ? err.message : String(err) });
     });
   });
   const shownHost = host.includes(':') ? `[${host}]` : host;

@@ -20,7 +20,9 @@ import { checkOutputs } from '../io/files.js';
 import { tomogramName } from '../io/tomogram-name.js';
 import { writeRunReport } from '../io/report.js';
 import { checkPicksInside, cliFormat, readPicks, writePicks, COORD_FORMATS } from '../io/coords/index.js';
-import type { CryoSam } from '../pipeline/cryosam.js';
+import type { CryoSam, StructurePickResult } from '../pipeline/cryosam.js';
+import type { StructureSegmentation } from '../pipeline/structure.js';
+import type { FoundStructure } from '../pipeline/structure-pick.js';
 import { instancesToSemantic } from '../pipeline/labels.js';
 import { contrastSections, percentileRange, type DisplayRange } from './contrast.js';
 import { displaySlice, downsampleMaskBits } from './slices.js';
@@ -36,8 +38,12 @@ import type {
   JobStatus,
   KeepResponse,
   PickDto,
+  PickJobResult,
   PickRequestBody,
+  SegmentJobResult,
   SegmentRequestBody,
+  StructureChoice,
+  StructureKind,
   VoxelXYZ,
 } from './protocol.js';
 
@@ -60,6 +66,12 @@ export interface ViewerOptions {
 
 /** Memory for display slices kept for quick re-display. */
 const SLICE_CACHE_BYTES = 128 << 20;
+/**
+ * Marker radius (voxels) of a filament's axis point among Find all's picks: a dot on the slices
+ * within about a voxel of it, so a filament shows as a dotted line along its axis, not as dozens
+ * of overlapping tube-sized circles.
+ */
+const AXIS_MARKER_RADIUS = 1.5;
 
 export class ViewerSession {
   readonly jobs = new JobQueue();
@@ -76,6 +88,8 @@ export class ViewerSession {
   private found: { instances: Map<number, Instance>; kept: Instance[] } | undefined;
   private nextInstanceId = 1;
   private segmented: Instance | undefined;
+  /** What the last Segment found: after a filament or membrane, Find all's 'auto' looks for those. */
+  private segmentedKind: StructureKind | undefined;
   /** Files this session wrote, by name: the only files /api/download serves. */
   private readonly exported = new Map<string, string>();
 
@@ -145,7 +159,7 @@ export class ViewerSession {
     return out;
   }
 
-  /** Overlay bits of one slice: 1 = semantic mask, 2 = the last segmented particle. */
+  /** Overlay bits of one slice: 1 = semantic mask, 2 = the last segmented particle, filament or membrane. */
   overlay(axis: Axis, index: number, downsample: number): { bits: Uint8Array; height: number; width: number } {
     this.checkSliceIndex(axis, index);
     const [height, width] = sliceShape(this.shape, axis);
@@ -166,9 +180,11 @@ export class ViewerSession {
     this.checkInside(body.negatives, 'negative prompt');
     return this.jobs.start(async (report) => {
       const sam = await this.withPipeline(report);
-      const instance = await sam.segment(body.prompt, { negatives: body.negatives });
-      this.segmented = instance;
-      return { kind: 'segment', voxels: instance.voxels, centroid: instance.centroid };
+      // A named kind that is not at the click throws CryosamError: the job fails with its message (400).
+      const found = await sam.segmentStructure(body.prompt, body.structure ?? 'auto', { negatives: body.negatives });
+      this.segmented = found.instance;
+      this.segmentedKind = found.kind;
+      return segmentResult(found);
     });
   }
 
@@ -179,22 +195,48 @@ export class ViewerSession {
     return this.jobs.start(async (report) => {
       const started = performance.now();
       const sam = await this.withPipeline(report);
-      const result = await sam.pick(body.prompts, { topK: body.topK, segment: { negatives: body.negatives } });
-      const instances = new Map<number, Instance>();
-      const sessionId = new Map<number, number>();
-      for (const inst of result.instances) {
-        const id = this.nextInstanceId++;
-        instances.set(id, inst);
-        sessionId.set(inst.id, id);
-      }
-      this.found = { instances, kept: [...instances.values()] };
-      this.segmented = undefined;
-      const picks: PickDto[] = result.picks.map((p) => {
-        const instance = p.instanceId !== undefined ? sessionId.get(p.instanceId) : undefined;
-        return { x: p.x, y: p.y, z: p.z, score: p.score, voxels: p.voxels, ...(instance !== undefined ? { instance } : {}) };
-      });
-      return { kind: 'pick', picks, seconds: (performance.now() - started) / 1000 };
+      const search = findAllSearch(body.structure ?? 'auto', this.segmentedKind);
+      const options = { topK: body.topK, segment: { negatives: body.negatives } };
+      // The search starts from one click, as Segment does: the last positive prompt.
+      const structures = search === 'particle' ? undefined : await sam.pickStructures(body.prompts[body.prompts.length - 1], search, options);
+      const found = structures ? this.structurePicks(structures) : await this.particlePicks(sam, body.prompts, options);
+      return { kind: 'pick', ...found, seconds: (performance.now() - started) / 1000 };
     });
+  }
+
+  /** Find all for round particles, as before structures existed: every prompt makes the reference. */
+  private async particlePicks(sam: CryoSam, prompts: VoxelXYZ[], options: Parameters<CryoSam['pick']>[1]): Promise<{ picks: PickDto[] }> {
+    const result = await sam.pick(prompts, options);
+    const sessionId = this.keepFound(result.instances);
+    const picks: PickDto[] = result.picks.map((p) => {
+      const instance = p.instanceId !== undefined ? sessionId.get(p.instanceId) : undefined;
+      return { x: p.x, y: p.y, z: p.z, score: p.score, voxels: p.voxels, ...(instance !== undefined ? { instance } : {}) };
+    });
+    return { picks };
+  }
+
+  /** Find all for filaments (their axis points as picks) or membranes (one seed each). */
+  private structurePicks(result: StructurePickResult): Omit<PickJobResult, 'kind' | 'seconds'> {
+    const sessionId = this.keepFound(result.instances);
+    const picks = result.structures.flatMap((s, i) => structureMarkers(s, sessionId.get(result.instances[i].id)!, this.voxelSizeA, this.shape));
+    return { picks, structures: { kind: result.kind, count: result.instances.length } };
+  }
+
+  /**
+   * Makes `instances` the Find-all particles (all kept) under new session ids, and drops the
+   * segmented one from the overlay; returns the session id of each pipeline instance id.
+   */
+  private keepFound(found: readonly Instance[]): Map<number, number> {
+    const instances = new Map<number, Instance>();
+    const sessionId = new Map<number, number>();
+    for (const inst of found) {
+      const id = this.nextInstanceId++;
+      instances.set(id, inst);
+      sessionId.set(inst.id, id);
+    }
+    this.found = { instances, kept: [...instances.values()] };
+    this.segmented = undefined;
+    return sessionId;
   }
 
   /** Sets which Find-all particles the semantic mask (overlay and default export) holds. */
@@ -341,8 +383,46 @@ export class ViewerSession {
       data.set(section.data, z * ny * nx);
       this.progressSink({ stage: 'loading tomogram', done: z + 1, total: nz });
     }
-    return { data, shape: this.shape, voxelSize: this.reader.header.voxelSize };
+    // --voxel-size wins over the header, as in the CLI: filament and membrane sizes are in Å.
+    const v = this.options.voxelSize;
+    return { data, shape: this.shape, voxelSize: v !== undefined ? { x: v, y: v, z: v } : this.reader.header.voxelSize };
   }
+}
+
+/**
+ * What Find all looks for. A named kind is searched as asked; 'auto' looks for filaments or
+ * membranes only after Segment found one (pickStructures then decides at the click, and a round
+ * particle falls back to particle picking), so Find all on particles stays exactly as before.
+ */
+export function findAllSearch(choice: StructureChoice, segmented: StructureKind | undefined): 'particle' | 'auto' | 'filament' | 'membrane' {
+  if (choice !== 'auto') return choice;
+  return segmented === 'filament' || segmented === 'membrane' ? 'auto' : 'particle';
+}
+
+/** What Segment tells the page: the kind, its measures in nm (the pipeline's are in Å) and a filament's axis. */
+function segmentResult(found: StructureSegmentation & { instance: Instance }): SegmentJobResult {
+  const { filament: f, membrane: m, instance } = found;
+  return {
+    kind: 'segment',
+    structure: found.kind,
+    decidedBy: found.decidedBy,
+    voxels: instance.voxels,
+    centroid: instance.centroid,
+    ...(f ? { filament: { lengthNm: f.lengthA / 10, outerDiameterNm: f.outerDiameterA / 10, innerDiameterNm: f.innerDiameterA / 10, axis: f.axis.map(({ x, y, z }) => ({ x, y, z })) } } : {}),
+    ...(m ? { membrane: { areaNm2: m.areaNm2, thicknessNm: m.thicknessA / 10 } } : {}),
+  };
+}
+
+/**
+ * The picks standing for one found structure: a filament's axis points inside the tomogram
+ * (helical picks, exportable as coordinates), or a membrane's seed with a marker its thickness
+ * across; all carry the structure's similarity as score and its mask's instance id.
+ */
+function structureMarkers(s: FoundStructure, instance: number, voxelSizeA: number, shape: Shape3): PickDto[] {
+  const marker = (p: VoxelXYZ, radius: number): PickDto => ({ x: p.x, y: p.y, z: p.z, score: s.similarity, radius, instance });
+  if (s.filament) return s.filament.axis.filter((p) => isInsideVolume(p, shape)).map((p) => marker(p, AXIS_MARKER_RADIUS));
+  const radius = s.membrane ? Math.max(AXIS_MARKER_RADIUS, s.membrane.thicknessA / 2 / voxelSizeA) : AXIS_MARKER_RADIUS;
+  return [marker(s.seed, radius)];
 }
 
 /** Export names: one plain file name, no folders, no leading dot, no "..". */

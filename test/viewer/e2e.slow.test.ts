@@ -1,6 +1,7 @@
 /**
  * The viewer in a real browser (Debian's chromium through playwright-core): prompt a particle of a
- * simulated tomogram, run Find all, review, export, and check the file against the page.
+ * simulated tomogram, run Find all, review, export, and check the file against the page; then click
+ * the wall of a real microtubule, segment it as a filament and find all filaments.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { writeMrc, readMrc } from '../../src/io/mrc/index.js';
 import { readPicks } from '../../src/io/coords/index.js';
 import { PRESETS, simulateTomogram, type Simulation } from '../../src/eval/simulate/index.js';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot, sharedDir } from '../../src/paths.js';
 import { startViewer, type ViewerServer } from '../../src/viewer/server.js';
 import type { PickDto, ViewAxis, VoxelXYZ } from '../../src/viewer/protocol.js';
 import { ensurePageBuilt, tempDir } from './helpers.js';
@@ -39,6 +40,25 @@ interface PageApi {
 /** The page's global object as seen from page functions (this file compiles without DOM types). */
 type PageGlobal = { cryosam: PageApi };
 
+/** Starts Debian's chromium with a fresh profile in `dir`, collecting page errors into `errors`. */
+async function openBrowser(dir: string, errors: string[]): Promise<{ context: BrowserContext; page: Page }> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) to run the viewer test`);
+  }
+  const profile = await mkdtemp(path.join(dir, 'chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => errors.push(e.message));
+  // The 409 the page gets when it re-exports over a file (then asks the user) is expected; Chromium logs it.
+  page.on('console', (m) => m.type() === 'error' && !/status of 409/.test(m.text()) && errors.push(m.text()));
+  return { context, page };
+}
+
 /** Voxels of a mask as 0/1. */
 const binary = (data: ArrayLike<number>): Uint8Array => Uint8Array.from(data, (v) => (v !== 0 ? 1 : 0));
 
@@ -51,26 +71,13 @@ describe('viewer end to end (chromium)', () => {
   const pageErrors: string[] = [];
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) to run the viewer test`);
-    }
     ensurePageBuilt();
     tmp = await tempDir('cryosam-viewer-e2e-');
     sim = await simulateTomogram(PRESETS.easy, { seed: 11 });
     const tomogram = path.join(tmp.dir, 'easy.mrc');
     await writeMrc(tomogram, sim.tomogram);
     server = await startViewer({ tomogram, outDir: path.join(tmp.dir, 'out'), cacheDir: path.join(tmp.dir, 'cache') });
-    const profile = await mkdtemp(path.join(tmp.dir, 'chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: { width: 1440, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    // The 409 the page gets when it re-exports over a file (then asks the user) is expected; Chromium logs it.
-    page.on('console', (m) => m.type() === 'error' && !/status of 409/.test(m.text()) && pageErrors.push(m.text()));
+    ({ context, page } = await openBrowser(tmp.dir, pageErrors));
   });
 
   /** The mask the server writes for the instances of `picks`, asked directly (not through the page). */
@@ -208,6 +215,91 @@ describe('viewer end to end (chromium)', () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     await page.mouse.move(at.x, at.y);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'viewer.png') });
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe('viewer end to end: a real microtubule (chromium)', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let server: ViewerServer;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  /** On the tube's wall in the 44×136×84 crop (voxels); its axis runs near z = 22..23. */
+  const WALL = { x: 43, y: 115, z: 23 };
+
+  before(async () => {
+    ensurePageBuilt();
+    tmp = await tempDir('cryosam-viewer-e2e-mt-');
+    const tomogram = path.join(sharedDir(), 'data', 'real_microtubule', '14pf_MT.mrc');
+    server = await startViewer({ tomogram, outDir: path.join(tmp.dir, 'out'), cacheDir: path.join(tmp.dir, 'cache') });
+    ({ context, page } = await openBrowser(tmp.dir, pageErrors));
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.close();
+    await tmp?.cleanup();
+  });
+
+  /** Sections (of every other one) whose overlay has the bits of `mask`, asked from the server. */
+  async function overlaySections(mask: number): Promise<number> {
+    let sections = 0;
+    for (let z = 0; z < 44; z += 2) {
+      const res = await fetch(new URL(`/api/overlay?axis=z&index=${z}`, server.url), { headers: { 'x-cryosam-token': server.token } });
+      if (new Uint8Array(await res.arrayBuffer()).some((b) => (b & mask) !== 0)) sections++;
+    }
+    return sections;
+  }
+
+  it('segments the clicked microtubule as a filament, draws its axis, and finds all filaments', async () => {
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+    await page.selectOption('#structure', 'auto');
+
+    // Step the XY view to the clicked section, then click the tube's wall there.
+    await page.locator('.view[data-axis="z"] canvas').hover();
+    const start = await page.evaluate(() => (globalThis as unknown as PageGlobal).cryosam.state().cursor.z);
+    for (let i = 0; i < Math.abs(WALL.z - start); i++) await page.keyboard.press(WALL.z > start ? 'ArrowUp' : 'ArrowDown');
+    const at = await page.evaluate((v) => (globalThis as unknown as PageGlobal).cryosam.clientPoint('z', v), WALL);
+    await page.mouse.click(at.x, at.y);
+    const prompts = await page.evaluate(() => (globalThis as unknown as PageGlobal).cryosam.state().prompts);
+    assert.deepEqual(prompts.map(({ x, y, z }) => ({ x, y, z })), [WALL]);
+
+    await page.click('#segment');
+    await page.waitForSelector('#status:text-matches("^(filament|membrane|particle)")', { timeout: 60_000 });
+    const said = (await page.textContent('#status'))!;
+    assert.match(said, /^filament: \d+ nm long, [\d.]+ nm across, hollow/);
+    assert.ok(Number(/(\d+) nm long/.exec(said)![1]) > 100, said);
+    assert.ok((await overlaySections(2)) >= 5, 'the segmented tube is on the overlay of several sections');
+    // The traced axis lies near the clicked section: dots on the XY view, and where it crosses the other two.
+    await page.waitForSelector('.view[data-axis="z"] canvas[data-axis-dots]:not([data-axis-dots="0"])');
+    const dots = Number(await page.locator('.view[data-axis="z"] canvas').getAttribute('data-axis-dots'));
+    assert.ok(dots >= 10, `${dots} axis dots on the XY view`);
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'viewer-filament-segment.png') });
+
+    await page.click('#find-all');
+    await page.waitForSelector('#status:text-matches("^Found")', { timeout: 120_000 });
+    const found = (await page.textContent('#status'))!;
+    const count = /^Found (\d+) filaments? \((\d+) axis points?\)/.exec(found);
+    assert.ok(count, found);
+    assert.ok(Number(count[1]) >= 1);
+    assert.equal(Number(await page.textContent('#pick-count')), Number(count[2]), 'the axis points are the picks');
+    assert.ok((await overlaySections(1)) >= 5, 'the filaments are the mask on several sections');
+    await page.waitForSelector('.view[data-axis="z"] canvas[data-circles]:not([data-circles="0"])');
+
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'viewer-filament-find-all.png') });
+
+    // A membrane asked for in empty ice: the pipeline's message in the status line, the page still working.
+    await page.selectOption('#structure', 'membrane');
+    const ice = { x: 20, y: 20, z: WALL.z };
+    const iceAt = await page.evaluate((v) => (globalThis as unknown as PageGlobal).cryosam.clientPoint('z', v), ice);
+    await page.mouse.click(iceAt.x, iceAt.y);
+    await page.click('#segment');
+    await page.waitForSelector('#status.error', { timeout: 60_000 });
+    assert.match((await page.textContent('#status'))!, /^no membrane found at x=20, y=20, z=23/);
+    assert.equal(await page.isEnabled('#segment'), true);
     assert.deepEqual(pageErrors, []);
   });
 });

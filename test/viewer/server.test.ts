@@ -8,8 +8,9 @@ import { writeMrc } from '../../src/io/mrc/index.js';
 import { readPicks, writePicks } from '../../src/io/coords/index.js';
 import { CryosamError } from '../../src/errors.js';
 import { TOP_K_RULE } from '../../src/pipeline/types.js';
+import { sharedDir } from '../../src/paths.js';
 import { startViewer, type ViewerServer } from '../../src/viewer/server.js';
-import type { ExportResponse, InfoResponse, JobStatus, PickDto, PickJobResult } from '../../src/viewer/protocol.js';
+import type { ExportResponse, InfoResponse, JobStatus, PickDto, PickJobResult, SegmentJobResult } from '../../src/viewer/protocol.js';
 import { scatter, synthetic } from '../pipeline/synthetic.js';
 import { client, ensurePageBuilt, postJsonInit, tempDir } from './helpers.js';
 
@@ -254,7 +255,8 @@ describe('viewer server', () => {
   });
 
   it('runs Segment as a job and overlays the particle', async () => {
-    const started = await api('/api/segment', postJsonInit({ prompt: { x: 37, y: 15, z: 5 } }));
+    // A particle as asked: 'auto' (the default) reads this linear ramp as a sheet (a membrane).
+    const started = await api('/api/segment', postJsonInit({ prompt: { x: 37, y: 15, z: 5 }, structure: 'particle' }));
     assert.equal(started.status, 202);
     let job = (await started.json()) as JobStatus;
     const busy = await api('/api/segment', postJsonInit({ prompt: { x: 37, y: 15, z: 5 } }));
@@ -265,6 +267,7 @@ describe('viewer server', () => {
     }
     assert.equal(job.state, 'done', job.error);
     assert.equal(job.result?.kind, 'segment');
+    assert.equal((job.result as SegmentJobResult).structure, 'particle');
     const bits = new Uint8Array(await (await api('/api/overlay?axis=z&index=5')).arrayBuffer());
     assert.ok(bits.some((b) => (b & 2) !== 0), 'segmented particle is on the overlay');
   });
@@ -589,6 +592,86 @@ describe('viewer mask follows the picks kept', () => {
     assert.equal((await api('/api/mask/keep', postJsonInit({ instances: [] }))).status, 200);
     const none = new Uint8Array(await (await api(`/api/overlay?axis=z&index=${Math.round(picks[1].z)}`)).arrayBuffer());
     assert.ok(none.every((b) => b === 0));
+  });
+});
+
+describe('viewer filaments and membranes (the real microtubule)', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let server: ViewerServer;
+  let api: ReturnType<typeof client>;
+  /** On the tube's wall in the 44×136×84 crop (voxels). */
+  const WALL = { x: 43, y: 115, z: 23 };
+
+  /** Starts a job and polls it to its end. */
+  async function runJob(route: string, body: unknown): Promise<JobStatus> {
+    const started = await api(route, postJsonInit(body));
+    assert.equal(started.status, 202, await started.clone().text());
+    let job = (await started.json()) as JobStatus;
+    while (job.state === 'running') {
+      await new Promise((r) => setTimeout(r, 100));
+      job = (await (await api(`/api/jobs/${job.id}`)).json()) as JobStatus;
+    }
+    return job;
+  }
+
+  before(async () => {
+    ensurePageBuilt();
+    tmp = await tempDir('cryosam-viewer-mt-');
+    const tomogram = path.join(sharedDir(), 'data', 'real_microtubule', '14pf_MT.mrc');
+    server = await startViewer({ tomogram, outDir: path.join(tmp.dir, 'out'), cacheDir: path.join(tmp.dir, 'cache') });
+    api = client(server.url, server.token);
+  });
+
+  after(async () => {
+    await server?.close();
+    await tmp?.cleanup();
+  });
+
+  it('segments the clicked microtubule as a filament, says its size, and overlays its tube on many sections', async () => {
+    const job = await runJob('/api/segment', { prompt: WALL, structure: 'auto' });
+    assert.equal(job.state, 'done', job.error);
+    const result = job.result as SegmentJobResult;
+    assert.equal(result.structure, 'filament');
+    assert.equal(result.decidedBy, 'auto');
+    const f = result.filament!;
+    assert.ok(f.lengthNm > 100, `${f.lengthNm} nm long`);
+    assert.ok(f.outerDiameterNm > 20 && f.outerDiameterNm < 40, `${f.outerDiameterNm} nm across`);
+    assert.ok(f.innerDiameterNm > 0 && f.innerDiameterNm < f.outerDiameterNm, `lumen ${f.innerDiameterNm} nm`);
+    assert.ok(f.axis.length >= 10);
+    assert.ok(result.voxels > 10_000);
+    let sections = 0;
+    for (let z = 0; z < 44; z += 4) {
+      const bits = new Uint8Array(await (await api(`/api/overlay?axis=z&index=${z}`)).arrayBuffer());
+      if (bits.some((b) => (b & 2) !== 0)) sections++;
+    }
+    assert.ok(sections >= 4, `the tube is on ${sections} of 11 sections`);
+  });
+
+  it('finds all filaments after a filament was segmented (auto), with their axis points as picks', async () => {
+    const job = await runJob('/api/pick', { prompts: [WALL] });
+    assert.equal(job.state, 'done', job.error);
+    const result = job.result as PickJobResult;
+    assert.equal(result.structures?.kind, 'filament');
+    assert.ok(result.structures!.count >= 1, `${result.structures!.count} filaments`);
+    const instances = new Set(result.picks.map((p) => p.instance));
+    assert.equal(instances.size, result.structures!.count, 'one instance per filament, shared by its axis points');
+    assert.ok(result.picks.length >= 10 && result.picks.every((p) => p.radius !== undefined));
+    const bits = new Uint8Array(await (await api(`/api/overlay?axis=z&index=${WALL.z}`)).arrayBuffer());
+    assert.ok(bits.some((b) => (b & 1) !== 0), 'the filaments are the semantic mask');
+  });
+
+  it('answers a membrane asked for in empty ice with the pipeline\'s message and a 4xx status, not a crash', async () => {
+    const job = await runJob('/api/segment', { prompt: { x: 20, y: 20, z: 10 }, structure: 'membrane' });
+    assert.equal(job.state, 'failed');
+    assert.match(job.error ?? '', /^no membrane found at x=20, y=20, z=10/);
+    assert.equal(job.errorStatus, 400);
+    assert.doesNotMatch(job.error ?? '', /\n\s+at /, 'no stack trace');
+    // The server keeps serving, and Find all with a named kind fails the same way.
+    assert.equal((await api('/api/info')).status, 200);
+    const pick = await runJob('/api/pick', { prompts: [{ x: 20, y: 20, z: 10 }], structure: 'membrane' });
+    assert.equal(pick.state, 'failed');
+    assert.match(pick.error ?? '', /no membrane found/);
+    assert.equal(pick.errorStatus, 400);
   });
 });
 

@@ -75,7 +75,8 @@ export async function waitForJob(job: JobStatus, onStatus: (s: JobStatus) => voi
     status = await getJson<JobStatus>(`/api/jobs/${job.id}`);
     onStatus(status);
   }
-  if (status.state === 'failed') throw new Error(status.error ?? 'job failed');
+  // As a refused request would: the message, and 400 when the click (not the server) was the problem.
+  if (status.state === 'failed') throw new ApiError(status.error ?? 'job failed', status.errorStatus ?? 500, false);
   return status;
 }
 

@@ -11,6 +11,7 @@ import type {
   KeepResponse,
   PickJobResult,
   SegmentJobResult,
+  StructureChoice,
   ViewAxis,
   VoxelXYZ,
 } from '../protocol.js';
@@ -221,7 +222,17 @@ function showJob(s: JobStatus): void {
   $('job-text').textContent = s.state === 'running' ? `${s.stage} ${s.done}/${s.total}` : s.state;
 }
 
-/** Runs one server job with the buttons locked and the progress bar fed by polling. */
+/** Sets the status line under the buttons; `error` shows it as a failure. */
+function setStatus(text: string, error = false): void {
+  const el = $('status');
+  el.textContent = text;
+  el.classList.toggle('error', error);
+}
+
+/**
+ * Runs one server job with the buttons locked and the progress bar fed by polling. A failed job's
+ * message (e.g. "no membrane found at …") stays in the status line, not only in a passing toast.
+ */
 async function runJob(path: string, body: unknown): Promise<JobStatus['result']> {
   const buttons = ['segment', 'find-all'].map((id) => $(id) as HTMLButtonElement);
   buttons.forEach((b) => (b.disabled = true));
@@ -230,6 +241,9 @@ async function runJob(path: string, body: unknown): Promise<JobStatus['result']>
     const started = await postJson<JobStatus>(path, body);
     const done = await waitForJob(started, showJob);
     return done.result;
+  } catch (err) {
+    setStatus(err instanceof Error ? err.message : String(err), true);
+    throw err;
   } finally {
     document.body.classList.remove('busy');
     $('job').hidden = true;
@@ -237,19 +251,46 @@ async function runJob(path: string, body: unknown): Promise<JobStatus['result']>
   }
 }
 
+/** The structure select: what Segment segments and Find all looks for (see PickRequestBody.structure). */
+const structureChoice = (): StructureChoice => ($('structure') as HTMLSelectElement).value as StructureChoice;
+
 async function segment(): Promise<void> {
   const positives = state.prompts.filter((p) => p.positive);
-  const prompt = positives[positives.length - 1];
-  const negatives = state.prompts.filter((p) => !p.positive);
-  const result = (await runJob('/api/segment', { prompt, negatives })) as SegmentJobResult;
+  const { x, y, z } = positives[positives.length - 1];
+  const negatives = state.prompts.filter((p) => !p.positive).map(({ x, y, z }) => ({ x, y, z }));
+  const result = (await runJob('/api/segment', { prompt: { x, y, z }, negatives, structure: structureChoice() })) as SegmentJobResult;
   state.hasOverlay = true;
   state.showMask = true;
   ($('show-mask') as HTMLInputElement).checked = true;
   state.overlayVersion++;
-  state.segmentedRadius = equivalentRadius(result.voxels);
-  $('status').textContent = `Segmented particle: ${result.voxels} voxels (radius ≈ ${state.segmentedRadius.toFixed(1)} voxels)`;
+  state.segmentedRadius = segmentedRadius(result);
+  state.segmentedAxis = result.filament?.axis;
+  setStatus(segmentText(result));
   render();
 }
+
+/** Radius (voxels) for hand-added picks: a filament's tube or a membrane's half thickness, not its whole mask. */
+function segmentedRadius(r: SegmentJobResult): number {
+  const nmToVoxels = 10 / state.info.voxelSizeA;
+  if (r.filament) return (r.filament.outerDiameterNm / 2) * nmToVoxels;
+  if (r.membrane) return (r.membrane.thicknessNm / 2) * nmToVoxels;
+  return equivalentRadius(r.voxels);
+}
+
+/** One line saying what Segment found, in the field's units (as the CLI's segment prints it). */
+function segmentText(r: SegmentJobResult): string {
+  const how = r.decidedBy === 'auto' ? '' : ' (as asked)';
+  if (r.filament) {
+    const f = r.filament;
+    const lumen = f.innerDiameterNm > 0 ? `hollow (lumen ${f.innerDiameterNm.toFixed(1)} nm)` : 'solid';
+    return `filament${how}: ${f.lengthNm.toFixed(0)} nm long, ${f.outerDiameterNm.toFixed(1)} nm across, ${lumen}; ${r.voxels} voxels`;
+  }
+  if (r.membrane) return `membrane${how}: ${r.membrane.areaNm2.toFixed(0)} nm², ${r.membrane.thicknessNm.toFixed(1)} nm thick; ${r.voxels} voxels`;
+  return `particle${how}: ${r.voxels} voxels (radius ≈ ${equivalentRadius(r.voxels).toFixed(1)} voxels)`;
+}
+
+/** "1 filament", "4 membranes", "12 particles". */
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 async function findAll(): Promise<void> {
   const prompts = state.prompts.filter((p) => p.positive).map(({ x, y, z }) => ({ x, y, z }));
@@ -262,19 +303,24 @@ async function findAll(): Promise<void> {
   state.serverKept = undefined;
   let result: PickJobResult;
   try {
-    result = (await runJob('/api/pick', { prompts, negatives, topK })) as PickJobResult;
+    result = (await runJob('/api/pick', { prompts, negatives, topK, structure: structureChoice() })) as PickJobResult;
   } catch (err) {
     state.serverKept = kept;
     throw err;
   }
   state.picks = [...state.picks.filter((p) => p.manual), ...result.picks.map((p) => ({ ...p, id: newId(), manual: false }))];
   state.selectedPick = undefined;
+  // The server's overlay no longer holds the segmented structure, so neither do the views.
+  state.segmentedAxis = undefined;
   state.hasOverlay = true;
   state.overlayVersion++;
   configureThreshold();
   // The server's mask now holds every particle found, as the list shows them all.
   state.serverKept = keptKey(keptInstances(state));
-  $('status').textContent = `Found ${result.picks.length} particles in ${result.seconds.toFixed(1)} s`;
+  const found = result.structures
+    ? `${count(result.structures.count, result.structures.kind)}${result.structures.kind === 'filament' ? ` (${count(result.picks.length, 'axis point')})` : ''}`
+    : count(result.picks.length, 'particle');
+  setStatus(`Found ${found} in ${result.seconds.toFixed(1)} s`);
   render();
 }
 

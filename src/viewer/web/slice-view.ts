@@ -291,6 +291,7 @@ export class SliceView {
     const dpr = window.devicePixelRatio || 1;
     this.drawCrosshair(s, width, height, dpr);
     this.drawPicks(s, dpr);
+    this.drawAxis(s, dpr);
     this.drawPrompts(s, dpr);
   }
 
@@ -335,6 +336,26 @@ export class SliceView {
       ctx.stroke();
     }
     this.canvas.dataset.circles = String(circles);
+  }
+
+  /**
+   * The segmented filament's axis points within a voxel of this slice, as small dots: where the
+   * tube's centre runs, which the filled mask alone does not show on a cut along it.
+   */
+  private drawAxis(s: AppState, dpr: number): void {
+    const ctx = this.ctx;
+    let dots = 0;
+    ctx.fillStyle = '#ff4fd8';
+    for (const point of s.segmentedAxis ?? []) {
+      const q = toPlane(this.axis, point);
+      if (Math.abs(q.depth - this.index) > 1) continue;
+      dots++;
+      const p = this.toScreen(q.col + 0.5, q.row + 0.5);
+      ctx.beginPath();
+      ctx.arc(p.x, p.y, 2 * dpr, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    this.canvas.dataset.axisDots = String(dots);
   }
 
   private drawPrompts(s: AppState, dpr: number): void {

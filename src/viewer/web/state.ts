@@ -36,8 +36,10 @@ export interface AppState {
   /** Picks scoring below this are hidden and not exported. */
   threshold: number;
   selectedPick: number | undefined;
-  /** Radius (voxels) of the last segmented particle, used for hand-added picks. */
+  /** Radius (voxels) of the last segmented particle (a filament: its tube; a membrane: half its thickness), used for hand-added picks. */
   segmentedRadius: number | undefined;
+  /** The last segmented filament's traced axis (voxels), drawn as dots on the slices near it. */
+  segmentedAxis: VoxelXYZ[] | undefined;
   /**
    * keptKey(...) of the Find-all particles the server's mask holds, as last told it; undefined
    * before any Find all (the mask is then the --mask file, which follows no picks).
@@ -67,6 +69,7 @@ export function initialState(info: InfoResponse): AppState {
     threshold: Number.NEGATIVE_INFINITY,
     selectedPick: undefined,
     segmentedRadius: undefined,
+    segmentedAxis: undefined,
     serverKept: undefined,
   };
 }
@@ -95,7 +98,10 @@ export function typicalRadius(s: AppState): number {
   return s.segmentedRadius ?? DEFAULT_PICK_RADIUS;
 }
 
-/** Circle radius of a pick: from its mask's voxel count, else `fallback` (see typicalRadius). */
+/**
+ * Circle radius of a pick: its marker radius (a filament's axis point, a membrane's seed), else
+ * from its mask's voxel count, else `fallback` (see typicalRadius).
+ */
 export function pickRadius(p: PickDto, fallback: number): number {
-  return p.voxels ? equivalentRadius(p.voxels) : fallback;
+  return p.radius ?? (p.voxels ? equivalentRadius(p.voxels) : fallback);
 }
