@@ -172,6 +172,45 @@ export function renderReport(r: BenchReport): string {
       ),
     );
   }
+  const st = r.structures;
+  if (st) {
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+    const worst = (xs: number[]) => (xs.length ? Math.min(...xs) : NaN);
+    const filamentRows = ['microtubule', 'actin'].map((kind) => {
+      const rows = st.filamentClicks.filter((c) => c.kind === kind);
+      const axis = rows.map((c) => c.axisErrorVoxels).filter((v): v is number => v !== null);
+      return [kind, String(rows.length), `${rows.filter((c) => c.decided === 'filament').length}/${rows.length}`,
+        `${num(mean(rows.map((c) => c.lengthCovered)))} (${num(worst(rows.map((c) => c.lengthCovered)))})`,
+        `${num(mean(rows.map((c) => c.wallCoverage)))} (${num(worst(rows.map((c) => c.wallCoverage)))})`,
+        `${num(mean(rows.map((c) => c.inTube)))} (${num(worst(rows.map((c) => c.inTube)))})`,
+        num(mean(axis), 2), num(mean(rows.map((c) => c.seconds)), 2)];
+    });
+    const membraneRows = ['vesicle', 'flat', 'curved'].map((kind) => {
+      const rows = st.membraneClicks.filter((c) => c.kind === kind);
+      return [kind, String(rows.length), `${rows.filter((c) => c.decided === 'membrane').length}/${rows.length}`,
+        `${num(mean(rows.map((c) => c.recall)))} (${num(worst(rows.map((c) => c.recall)))})`,
+        `${num(mean(rows.map((c) => c.precision)))} (${num(worst(rows.map((c) => c.precision)))})`, num(mean(rows.map((c) => c.seconds)), 2)];
+    });
+    const findRows = ['microtubule', 'actin', 'membrane'].map((what) => {
+      const rows = st.findAll.filter((f) => f.what === what);
+      const truth = rows.reduce((a, f) => a + f.truth, 0), found = rows.reduce((a, f) => a + f.found, 0), matched = rows.reduce((a, f) => a + f.matched, 0);
+      return [what, String(rows.length), String(truth), String(found), num(truth ? matched / truth : NaN), num(found ? matched / found : NaN), num(mean(rows.map((f) => f.seconds)), 1)];
+    });
+    out.push(
+      '## Filaments and membranes from one click\n',
+      `Simulated presets \`filaments\` and \`membranes\`, seeds ${st.seeds.join(', ')}; every structure clicked once as a person would (a microtubule on its wall, 10 voxels from its axis in a random direction; actin within a voxel of its axis; a membrane on a random voxel of its measured part), structure auto. Mean (worst).\n`,
+      table(['filament', 'clicks', 'segmented as filament', 'length covered', 'wall voxels in mask', 'mask in tube', 'axis error (voxels)', 'seconds'], filamentRows),
+      table(['membrane', 'clicks', 'segmented as membrane', 'recall of its measured part', 'precision (within 2 voxels)', 'seconds'], membraneRows),
+      'Find all (pick) from the first click of each kind per tomogram: recall and precision of whole structures (a found filament is a true one when half its axis lies within 3 voxels of it; a found membrane when at least half its mask lies within 2 voxels of it).\n',
+      table(['structures', 'tomograms', 'true', 'found', 'recall', 'precision', 'seconds'], findRows),
+      `Round particles: ${st.particles.stayedParticles} of ${st.particles.clicks} ribosome clicks on \`${st.particles.preset}\` seed ${st.particles.seed} stayed particles under auto (their segmentation and pick are then those of the particle path).\n`,
+      `The real microtubule (../shared/data/real_microtubule/14pf_MT.mrc, 10.52 Å): its axis from the data points along (${num(st.realTube.axisDirection.x, 3)}, ${num(st.realTube.axisDirection.y, 3)}, ${num(st.realTube.axisDirection.z, 3)}); wall 8–14 voxels from it.\n`,
+      table(['click (x,y,z)', 'where', 'segmented as', 'length covered', 'wall voxels in mask', 'mask in tube', 'length (nm)', 'outer diameter (nm)', 'seconds'],
+        st.realTube.clicks.map((c) => [`${c.click.x},${c.click.y},${c.click.z}`, c.where, c.decided, num(c.lengthCovered), num(c.wallCoverage), num(c.inTube), c.lengthNm === null ? '–' : num(c.lengthNm, 0), c.outerDiameterNm === null ? '–' : num(c.outerDiameterNm, 1), num(c.seconds, 2)])),
+      ...st.realTube.pictures.map((p) => `![${p}](${p})\n`),
+      `Peak RSS of the section: ${st.peakRssMiB} MiB.\n`,
+    );
+  }
   const d = r.dataset;
   if (d) {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -76,7 +76,7 @@ export const DEFAULTS = {
       /** Axis points this far apart. */
       stepA: 20,
       /** Cross-sections that fail (a gap, a crossing) are stepped over for this far. */
-      maxGapA: 100,
+      maxGapA: 300,
       /** A cross-section continues the filament when its radial profile correlates with the first ones' by this much … */
       minProfileCorrelation: 0.6,
       /** … and is at least this fraction as radially symmetric. */

@@ -250,7 +250,8 @@ interface Step {
 function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { profile: Float32Array; symmetry: number }, rings: Rings, opts: FilamentOptions): Step[] {
   const [nz, ny, nx] = tomogram.shape;
   const accepted: Step[] = [];
-  const halfSlab = Math.max(1, Math.ceil(opts.step / 2));
+  // The same slab as the first cross-section: symmetry and profile are compared with its.
+  const halfSlab = FIRST_HALF_SLAB;
   const search = Math.max(2, Math.ceil(opts.step));
   const maxMisses = Math.max(1, Math.floor(opts.maxGap / opts.step));
   const maxSteps = Math.ceil((4 * (nz + ny + nx)) / opts.step);
@@ -264,6 +265,7 @@ function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { pro
     const c = centreIn(img, search, rings);
     const ok = c.symmetry >= opts.minSymmetryFraction * reference.symmetry && correlation(c.profile, reference.profile) >= opts.minProfileCorrelation;
     if (!ok) {
+      if (process.env.CRYOSAM_DEBUG_TRACE) console.error('miss at', predicted, 'sym', (c.symmetry / reference.symmetry).toFixed(2), 'corr', correlation(c.profile, reference.profile).toFixed(2));
       if (++misses > maxMisses) break;
       pending.push(predicted);
       at = predicted;
@@ -323,11 +325,19 @@ export function traceFilament(tomogram: Volume, click: VoxelPoint, polarity: num
 
 /** The trace both ways from one axis start, and the filament's radii from its mean radial profile. */
 function traceFrom(tomogram: Volume, found: AxisStart, polarity: number, opts: FilamentOptions): FilamentTrace {
-  const rings = ringsOf(Math.ceil(opts.maxRadius) + 4);
-  const reference = { profile: found.first.profile, symmetry: found.first.symmetry };
+  // Cross-sections are followed out to twice the start's outer radius (and a margin), not the
+  // largest radius looked for: a thin filament passing a thick one is then not lost for the whole
+  // length over which the thick one lies within that radius.
+  const startRadius = halfMaximumRadii(found.first.profile.map((v) => polarity * v), Math.ceil(opts.maxRadius)).outer;
+  const rings = ringsOf(Math.min(Math.ceil(opts.maxRadius) + 4, Math.ceil(2 * startRadius) + 4));
+  const start = samplePlane(tomogram, found.centre, found.direction, rings.radius, FIRST_HALF_SLAB);
+  const profileAt = new Float64Array(rings.radius + 1);
+  const symmetry = radialSymmetry(start, rings.radius, rings.radius, rings, profileAt, new Float64Array(rings.radius + 1));
+  const first = { profile: Float32Array.from(profileAt), symmetry };
+  const reference = first;
   const forward = follow(tomogram, found.centre, found.direction, reference, rings, opts);
   const backward = follow(tomogram, found.centre, { x: -found.direction.x, y: -found.direction.y, z: -found.direction.z }, reference, rings, opts);
-  const steps: Step[] = [...backward.reverse(), { centre: found.centre, profile: found.first.profile, symmetry: found.first.symmetry }, ...forward];
+  const steps: Step[] = [...backward.reverse(), { centre: found.centre, ...first }, ...forward];
   const measured = steps.filter((s) => s.symmetry > 0);
   const profile = new Float32Array(rings.radius + 1);
   for (const s of measured) for (let r = 0; r < profile.length; r++) profile[r] += (polarity * s.profile[r]) / measured.length;
