@@ -38,6 +38,7 @@ import { peakRssMiB } from '../src/memory.js';
 export interface FilamentClick {
   seed: number;
   filament: number;
+  click: VoxelPoint;
   kind: string;
   decided: string;
   lengthCovered: number;
@@ -50,6 +51,7 @@ export interface FilamentClick {
 export interface MembraneClick {
   seed: number;
   membrane: number;
+  click: VoxelPoint;
   kind: string;
   decided: string;
   recall: number;
@@ -148,7 +150,7 @@ async function benchFilaments(seed: number, engine: EngineOptions, out: Structur
       const mask = s?.mask;
       const score = mask ? scoreFilamentMask(mask, f, truth) : { lengthCovered: 0, wallCoverage: 0, inTube: 0 };
       out.filamentClicks.push({
-        seed, filament: f.id, kind: f.kind, decided: s?.kind ?? 'nothing', ...pick3(score),
+        seed, filament: f.id, click, kind: f.kind, decided: s?.kind ?? 'nothing', ...pick3(score),
         axisErrorVoxels: s?.filament ? axisError(s.filament.axis, f).meanDistance : null, seconds,
       });
     }
@@ -203,7 +205,7 @@ async function benchMembranes(seed: number, engine: EngineOptions, out: Structur
       first ??= click;
       const { value: s, seconds } = await timed(() => segmentOrFail(session, click));
       const score = s ? scoreMembraneMask(s.mask, m.id, truth) : { recall: 0, precision: 0 };
-      out.membraneClicks.push({ seed, membrane: m.id, kind: m.kind, decided: s?.kind ?? 'nothing', recall: score.recall, precision: score.precision, seconds });
+      out.membraneClicks.push({ seed, membrane: m.id, click, kind: m.kind, decided: s?.kind ?? 'nothing', recall: score.recall, precision: score.precision, seconds });
     }
     if (first) {
       const { value: found, seconds } = await timed(() => session.pickStructures(first!, 'membrane').catch(() => undefined));

@@ -73,14 +73,18 @@ export const DEFAULTS = {
     filament: {
       /** The largest outer radius looked for (a microtubule's is 125–140 Å). */
       maxRadiusA: 180,
+      /** The smallest outer radius a filament has (actin's is 35 Å): thinner traces are noise or a wall's ridge. */
+      minRadiusA: 25,
       /** Axis points this far apart. */
       stepA: 20,
       /** Cross-sections that fail (a gap, a crossing) are stepped over for this far. */
-      maxGapA: 300,
+      maxGapA: 150,
       /** A cross-section continues the filament when its radial profile correlates with the first ones' by this much … */
       minProfileCorrelation: 0.6,
       /** … and is at least this fraction as radially symmetric. */
       minSymmetryFraction: 0.4,
+      /** A trace whose cross-sections were found at fewer than this fraction of its points (the rest stepped over) is a chain of things, not a filament. */
+      minMeasuredFraction: 0.7,
       /** A trace shorter than this many outer diameters is not a filament (a particle is about one). */
       minLengthDiameters: 3,
       /** A pick writes a filament as points this far apart along its axis (tubulin's dimer repeat is 80 Å, actin's two-subunit repeat 55 Å). */

@@ -39,6 +39,8 @@ export interface FilamentTrace {
   lengthVoxels: number;
   /** Mean radial symmetry of the accepted cross-sections (0..1: the variance their radial profile explains). */
   symmetry: number;
+  /** Fraction of the axis points whose cross-section was found (the rest step over gaps and crossings). */
+  measuredFraction: number;
   /** Mean radial profile (polarity-signed density, r = 0, 1, … voxels). */
   profile: Float32Array;
 }
@@ -220,6 +222,9 @@ interface AxisStart {
   first: Centred;
 }
 
+/** A cross-section's outer radius may differ from the start's by this fraction (and a voxel). */
+const RADIUS_TOLERANCE = 0.3;
+
 /** Axis starts tried per click: at a crossing the most symmetric cross-section can belong to the other filament. */
 const STARTS_TRACED = 3;
 
@@ -247,7 +252,7 @@ interface Step {
   symmetry: number;
 }
 
-function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { profile: Float32Array; symmetry: number }, rings: Rings, opts: FilamentOptions): Step[] {
+function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { profile: Float32Array; symmetry: number; radius: number }, polarity: number, rings: Rings, opts: FilamentOptions): Step[] {
   const [nz, ny, nx] = tomogram.shape;
   const accepted: Step[] = [];
   // The same slab as the first cross-section: symmetry and profile are compared with its.
@@ -263,9 +268,13 @@ function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { pro
     if (predicted.x < 0 || predicted.y < 0 || predicted.z < 0 || predicted.x > nx - 1 || predicted.y > ny - 1 || predicted.z > nz - 1) break;
     const img = samplePlane(tomogram, predicted, d, search + rings.radius, halfSlab);
     const c = centreIn(img, search, rings);
-    const ok = c.symmetry >= opts.minSymmetryFraction * reference.symmetry && correlation(c.profile, reference.profile) >= opts.minProfileCorrelation;
+    // A filament keeps its radius: cross-sections through a chain of particles grow and shrink.
+    const radius = halfMaximumRadii(c.profile.map((v) => polarity * v), rings.radius).outer;
+    const ok =
+      c.symmetry >= opts.minSymmetryFraction * reference.symmetry &&
+      correlation(c.profile, reference.profile) >= opts.minProfileCorrelation &&
+      Math.abs(radius - reference.radius) <= RADIUS_TOLERANCE * reference.radius + 1;
     if (!ok) {
-      if (process.env.CRYOSAM_DEBUG_TRACE) console.error('miss at', predicted, 'sym', (c.symmetry / reference.symmetry).toFixed(2), 'corr', correlation(c.profile, reference.profile).toFixed(2));
       if (++misses > maxMisses) break;
       pending.push(predicted);
       at = predicted;
@@ -334,9 +343,9 @@ function traceFrom(tomogram: Volume, found: AxisStart, polarity: number, opts: F
   const profileAt = new Float64Array(rings.radius + 1);
   const symmetry = radialSymmetry(start, rings.radius, rings.radius, rings, profileAt, new Float64Array(rings.radius + 1));
   const first = { profile: Float32Array.from(profileAt), symmetry };
-  const reference = first;
-  const forward = follow(tomogram, found.centre, found.direction, reference, rings, opts);
-  const backward = follow(tomogram, found.centre, { x: -found.direction.x, y: -found.direction.y, z: -found.direction.z }, reference, rings, opts);
+  const reference = { ...first, radius: halfMaximumRadii(first.profile.map((v) => polarity * v), rings.radius).outer };
+  const forward = follow(tomogram, found.centre, found.direction, reference, polarity, rings, opts);
+  const backward = follow(tomogram, found.centre, { x: -found.direction.x, y: -found.direction.y, z: -found.direction.z }, reference, polarity, rings, opts);
   const steps: Step[] = [...backward.reverse(), { centre: found.centre, ...first }, ...forward];
   const measured = steps.filter((s) => s.symmetry > 0);
   const profile = new Float32Array(rings.radius + 1);
@@ -345,7 +354,7 @@ function traceFrom(tomogram: Volume, found: AxisStart, polarity: number, opts: F
   const axis = steps.map((s) => s.centre);
   let lengthVoxels = 0;
   for (let k = 1; k < axis.length; k++) lengthVoxels += norm(sub(axis[k], axis[k - 1]));
-  return { axis, innerRadius: inner, outerRadius: outer, lengthVoxels, symmetry: measured.reduce((a, s) => a + s.symmetry, 0) / measured.length, profile };
+  return { axis, innerRadius: inner, outerRadius: outer, lengthVoxels, symmetry: measured.reduce((a, s) => a + s.symmetry, 0) / measured.length, profile, measuredFraction: measured.length / steps.length };
 }
 
 /** The tube of the traced filament as a mask: voxels between its inner and outer radius of the axis. */

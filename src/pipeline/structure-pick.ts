@@ -80,7 +80,7 @@ export function findStructures(input: FindStructuresInput): StructureSearch {
       tried++;
       const trace = traceFilament(tomogram, peak, clicked.polarity, clicked.sizes.filament);
       let why: keyof typeof rejected | undefined;
-      if (!isFilament(trace, peak)) why = 'notFound';
+      if (!isFilament(trace, peak, voxelSizeA)) why = 'notFound';
       else if (Math.abs(trace.outerRadius - outer) > FILAMENT_RADIUS_TOLERANCE * outer || trace.innerRadius > 0 !== ref.innerDiameterA > 0) why = 'size';
       else {
         const inside = trace.axis.filter((p) => found.some((f) => toAxis(p, f.filament!.axis) <= outer)).length;

@@ -24,6 +24,9 @@ import type { ParticleMask, VoxelPoint } from './types.js';
 
 export type StructureKind = 'particle' | 'filament' | 'membrane';
 
+/** Under auto, a sheet grown from the click is a membrane rather than the filament traced there when it is this many times wider than the filament's diameter. */
+const SHEET_OVER_TUBE = 2;
+
 /** The mask of one clicked slice, as the decision reads it. */
 export interface ClickedPlane {
   /** The slice's normal axis. */
@@ -164,16 +167,18 @@ function distanceToAxis(p: Vec3, axis: readonly Vec3[]): number {
 }
 
 /** Whether a trace is a filament through the click: several diameters long, and the click on its tube. */
-export function isFilament(trace: FilamentTrace | undefined, click: VoxelPoint): trace is FilamentTrace {
+export function isFilament(trace: FilamentTrace | undefined, click: VoxelPoint, voxelSizeA: number): trace is FilamentTrace {
   if (!trace) return false;
-  const minLength = DEFAULTS.structure.filament.minLengthDiameters * 2 * trace.outerRadius;
+  const { minLengthDiameters, minRadiusA } = DEFAULTS.structure.filament;
+  if (trace.outerRadius * voxelSizeA < minRadiusA || trace.measuredFraction < DEFAULTS.structure.filament.minMeasuredFraction) return false;
+  const minLength = minLengthDiameters * 2 * trace.outerRadius;
   return trace.lengthVoxels >= minLength && distanceToAxis(click, trace.axis) <= trace.outerRadius + 2;
 }
 
-/** Whether a grown sheet is a membrane: wider than a particle across, in both directions (a strip along a filament's wall is not). */
-export function isMembrane(sheet: MembraneSheet, voxelSizeA: number): boolean {
+/** A grown sheet's width in its narrower direction, in voxels (a uniform strip of width w has variance w²/12 across it). */
+export function sheetWidth(sheet: MembraneSheet): number {
   const n = sheet.patches.length;
-  if (n < 3) return false;
+  if (n < 3) return 0;
   const mean = { x: 0, y: 0, z: 0 };
   for (const { centre: c } of sheet.patches) {
     mean.x += c.x / n; mean.y += c.y / n; mean.z += c.z / n;
@@ -184,9 +189,13 @@ export function isMembrane(sheet: MembraneSheet, voxelSizeA: number): boolean {
     m[0] += (d.x * d.x) / n; m[1] += (d.y * d.y) / n; m[2] += (d.z * d.z) / n;
     m[3] += (d.x * d.y) / n; m[4] += (d.x * d.z) / n; m[5] += (d.y * d.z) / n;
   }
-  // A uniform strip of width w has variance w²/12 across it.
   const [, second] = symmetricEigen3(m).values;
-  return Math.sqrt(12 * Math.max(0, second)) * voxelSizeA >= DEFAULTS.structure.membrane.minExtentA / 2;
+  return Math.sqrt(12 * Math.max(0, second));
+}
+
+/** Whether a grown sheet is a membrane: wider than a particle across, in both directions (a strip along a filament's wall is not). */
+export function isMembrane(sheet: MembraneSheet, voxelSizeA: number): boolean {
+  return sheetWidth(sheet) * voxelSizeA >= DEFAULTS.structure.membrane.minExtentA / 2;
 }
 
 export function filamentReport(trace: FilamentTrace, voxelSizeA: number): FilamentReport {
@@ -221,17 +230,15 @@ export async function segmentStructure(input: SegmentStructureInput): Promise<St
   const polarity: -1 | 1 = weighted < 0 ? -1 : 1;
   const base = { planes, polarity, sizes, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const) };
   const elongated = planes.filter((p) => p.elongation >= DEFAULTS.structure.elongation);
-  // A filament oblique to all three planes leaves compact masks in each: it is always tried.
-  if (kind === 'filament' || kind === 'auto') {
-    const trace = traceFilament(tomogram, click, polarity, sizes.filament, elongated.map((p) => p.direction));
-    if (isFilament(trace, click)) return { ...base, kind: 'filament', mask: filamentMask(trace, tomogram.shape), filament: filamentReport(trace, voxelSizeA) };
-    if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
-  }
-  if (kind === 'membrane' || (kind === 'auto' && elongated.length)) {
-    const sheet = growMembrane(tomogram, click, polarity, sizes.membrane);
-    if (isMembrane(sheet, voxelSizeA)) return { ...base, kind: 'membrane', mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
-    if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
-  }
+  const filament = kind === 'filament' || kind === 'auto' ? traceFilament(tomogram, click, polarity, sizes.filament, elongated.map((p) => p.direction)) : undefined;
+  const isTube = isFilament(filament, click, voxelSizeA);
+  // A sheet cut across looks like a filament too; a membrane is grown where a slice's mask is long, and wins when it is much wider than the filament is thick.
+  const sheet = kind === 'membrane' || (kind === 'auto' && elongated.length) ? growMembrane(tomogram, click, polarity, sizes.membrane) : undefined;
+  const isSheet = sheet !== undefined && isMembrane(sheet, voxelSizeA) && (!isTube || kind === 'membrane' || sheetWidth(sheet) >= SHEET_OVER_TUBE * 2 * filament.outerRadius);
+  if (isTube && kind !== 'membrane' && !isSheet) return { ...base, kind: 'filament', mask: filamentMask(filament, tomogram.shape), filament: filamentReport(filament, voxelSizeA) };
+  if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
+  if (isSheet) return { ...base, kind: 'membrane', mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
+  if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
   const mask = await segmentClick(store, tomogram, click, segment);
   return mask && { ...base, kind: 'particle', mask };
 }
