@@ -39,6 +39,8 @@ export interface FilamentTrace {
   lengthVoxels: number;
   /** Mean radial symmetry of the accepted cross-sections (0..1: the variance their radial profile explains). */
   symmetry: number;
+  /** The filament's contrast: −1 darker than its surroundings, +1 brighter. */
+  polarity: -1 | 1;
   /** Fraction of the axis points whose cross-section was found (the rest step over gaps and crossings). */
   measuredFraction: number;
   /** Mean radial profile (polarity-signed density, r = 0, 1, … voxels). */
@@ -157,12 +159,13 @@ const FIRST_HALF_SLAB = 4;
  * The most symmetric centre whose filament the click lies on: a more symmetric structure nearby (a
  * microtubule beside a clicked actin filament) is passed over by searching again closer to the click.
  */
-function centreOnClick(img: PlaneImage, search: number, rings: Rings, polarity: number, maxRadius: number): Centred | undefined {
+function centreOnClick(img: PlaneImage, search: number, rings: Rings, given: number | undefined, maxRadius: number): (Centred & { polarity: -1 | 1 }) | undefined {
   for (let s = search; s >= 0; ) {
     const c = centreIn(img, s, rings);
     const distance = Math.hypot(c.i - img.radius, c.j - img.radius);
+    const polarity = given === undefined ? profilePolarity(c.profile, maxRadius) : given < 0 ? -1 : 1;
     const { outer } = halfMaximumRadii(c.profile.map((v) => polarity * v), Math.ceil(maxRadius));
-    if (distance <= outer + 1) return c;
+    if (distance <= outer + 1) return { ...c, polarity };
     s = Math.floor(distance) - 1;
   }
   return undefined;
@@ -220,6 +223,21 @@ interface AxisStart {
   centre: Vec3;
   direction: Vec3;
   first: Centred;
+  /** The filament's contrast here: −1 dark, +1 bright. */
+  polarity: -1 | 1;
+}
+
+/**
+ * The contrast of the structure a radial profile is centred on: the sign of its largest departure
+ * from the background (its outermost rings) within the largest radius looked for. The structure
+ * dominates a profile centred on it, dark or bright.
+ */
+function profilePolarity(profile: Float32Array, maxRadius: number): -1 | 1 {
+  const n = profile.length;
+  const background = (profile[n - 1] + profile[n - 2] + profile[n - 3]) / 3;
+  let best = 0;
+  for (let r = 0; r <= Math.min(Math.ceil(maxRadius), n - 4); r++) if (Math.abs(profile[r] - background) > Math.abs(best)) best = profile[r] - background;
+  return best < 0 ? -1 : 1;
 }
 
 /** A cross-section's outer radius may differ from the start's by this fraction (and a voxel). */
@@ -232,14 +250,14 @@ const STARTS_TRACED = 3;
  * Candidate axis directions and centres at a click, most symmetric first, one per distinct centre
  * and direction (a cross-section that is symmetric about no centre the click lies near is dropped).
  */
-export function axisStarts(tomogram: Volume, click: Vec3, polarity: number, opts: FilamentOptions, hints: readonly Vec3[] = []): AxisStart[] {
+export function axisStarts(tomogram: Volume, click: Vec3, polarity: number | undefined, opts: FilamentOptions, hints: readonly Vec3[] = []): AxisStart[] {
   const rings = ringsOf(Math.ceil(opts.maxRadius) + 4);
   const search = Math.ceil(opts.maxRadius);
   const starts: AxisStart[] = [];
   for (const direction of candidateDirections(tomogram, click, opts.maxRadius, hints)) {
     const img = samplePlane(tomogram, click, direction, search + rings.radius, FIRST_HALF_SLAB);
     const c = centreOnClick(img, search, rings, polarity, opts.maxRadius);
-    if (c && c.symmetry > 0 && !sheetLike(img, c, polarity, opts.maxRadius)) starts.push({ centre: pixelToVoxel(img, click, c.i, c.j), direction, first: c });
+    if (c && c.symmetry > 0 && !sheetLike(img, c, c.polarity, opts.maxRadius)) starts.push({ centre: pixelToVoxel(img, click, c.i, c.j), direction, first: c, polarity: c.polarity });
   }
   starts.sort((a, b) => b.first.symmetry - a.first.symmetry);
   return starts.filter((s, k) => starts.findIndex((t) => norm(sub(s.centre, t.centre)) < 2 && Math.abs(dot(s.direction, t.direction)) > 0.9) === k);
@@ -318,13 +336,14 @@ function halfMaximumRadii(profile: Float32Array, maxRadius: number): { inner: nu
 
 /**
  * Traces the filament through `click`: its axis both ways from the clicked cross-section, and its
- * radii. `polarity` is the filament's contrast (−1 dark, +1 bright); `hints` are directions worth
+ * radii. `polarity` is the filament's contrast (−1 dark, +1 bright; undefined: read off each
+ * start's radial profile); `hints` are directions worth
  * trying first (e.g. the elongation of the clicked slices' masks). Undefined when nothing is found.
  */
-export function traceFilament(tomogram: Volume, click: VoxelPoint, polarity: number, opts: FilamentOptions, hints: readonly Vec3[] = []): FilamentTrace | undefined {
+export function traceFilament(tomogram: Volume, click: VoxelPoint, polarity: -1 | 1 | undefined, opts: FilamentOptions, hints: readonly Vec3[] = []): FilamentTrace | undefined {
   let best: FilamentTrace | undefined;
   for (const start of axisStarts(tomogram, click, polarity, opts, hints).slice(0, STARTS_TRACED)) {
-    const trace = traceFrom(tomogram, start, polarity, opts);
+    const trace = traceFrom(tomogram, start, opts);
     if (process.env.CRYOSAM_DEBUG_TRACE) console.error('start', start.first.symmetry.toFixed(3), 'len', trace.lengthVoxels.toFixed(0), 'R', trace.innerRadius.toFixed(1), trace.outerRadius.toFixed(1), 'sym', trace.symmetry.toFixed(3));
     // Length weighed by how filament-like the cross-sections are: a ridge along a tube's wall can run as long as the tube.
     if (!best || trace.lengthVoxels * trace.symmetry > best.lengthVoxels * best.symmetry) best = trace;
@@ -333,7 +352,8 @@ export function traceFilament(tomogram: Volume, click: VoxelPoint, polarity: num
 }
 
 /** The trace both ways from one axis start, and the filament's radii from its mean radial profile. */
-function traceFrom(tomogram: Volume, found: AxisStart, polarity: number, opts: FilamentOptions): FilamentTrace {
+function traceFrom(tomogram: Volume, found: AxisStart, opts: FilamentOptions): FilamentTrace {
+  const { polarity } = found;
   // Cross-sections are followed out to twice the start's outer radius (and a margin), not the
   // largest radius looked for: a thin filament passing a thick one is then not lost for the whole
   // length over which the thick one lies within that radius.
@@ -354,7 +374,7 @@ function traceFrom(tomogram: Volume, found: AxisStart, polarity: number, opts: F
   const axis = steps.map((s) => s.centre);
   let lengthVoxels = 0;
   for (let k = 1; k < axis.length; k++) lengthVoxels += norm(sub(axis[k], axis[k - 1]));
-  return { axis, innerRadius: inner, outerRadius: outer, lengthVoxels, symmetry: measured.reduce((a, s) => a + s.symmetry, 0) / measured.length, profile, measuredFraction: measured.length / steps.length };
+  return { axis, innerRadius: inner, outerRadius: outer, lengthVoxels, symmetry: measured.reduce((a, s) => a + s.symmetry, 0) / measured.length, profile, measuredFraction: measured.length / steps.length, polarity };
 }
 
 /** The tube of the traced filament as a mask: voxels between its inner and outer radius of the axis. */

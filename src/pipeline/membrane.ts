@@ -50,6 +50,8 @@ export interface MembraneSheet {
   areaVoxels: number;
   /** Mean layering of the accepted patches (0..1). */
   layering: number;
+  /** The membrane's contrast: −1 darker than its surroundings, +1 brighter. */
+  polarity: -1 | 1;
 }
 
 interface Layers {
@@ -183,24 +185,32 @@ class Covered {
 }
 
 /** The clicked patch: the normal (of the structure tensor's eigenvectors and the axes) across which the density is most layered. */
-export function findSheet(tomogram: Volume, click: Vec3, polarity: number, opts: MembraneOptions): Candidate {
+export function findSheet(tomogram: Volume, click: Vec3, polarity: -1 | 1 | undefined, opts: MembraneOptions): Candidate & { polarity: -1 | 1 } {
   const half = Math.ceil(opts.maxThickness) + 3;
   const normals: Vec3[] = [];
   for (const radius of [3, 6]) normals.push(...symmetricEigen3(structureTensor(tomogram, click, radius)).vectors);
   normals.push({ x: 1, y: 0, z: 0 }, { x: 0, y: 1, z: 0 }, { x: 0, y: 0, z: 1 });
-  const first = bestPatch(tomogram, click, normals, Math.ceil(opts.spacing), half, polarity);
-  // Refine the normal once about the best, then centre on the peak.
-  return bestPatch(tomogram, first.centre, tilted(first.normal, 10), Math.ceil(opts.spacing), half, polarity);
+  // Unknown contrast: the sign whose profile has a peak with background on both sides, and the higher one.
+  let best: (Candidate & { polarity: -1 | 1 }) | undefined;
+  for (const sign of polarity === undefined ? ([-1, 1] as const) : [polarity]) {
+    const first = bestPatch(tomogram, click, normals, Math.ceil(opts.spacing), half, sign);
+    // Refine the normal once about the best, then centre on the peak.
+    const refined = { ...bestPatch(tomogram, first.centre, tilted(first.normal, 10), Math.ceil(opts.spacing), half, sign), polarity: sign };
+    const score = (c: Candidate) => (c.peak.enclosed ? c.peak.contrast : -Infinity);
+    if (!best || score(refined) > score(best)) best = refined;
+  }
+  return best!;
 }
 
-/** Grows the membrane sheet through `click` (polarity: the membrane's contrast, −1 dark, +1 bright). */
-export function growMembrane(tomogram: Volume, click: VoxelPoint, polarity: number, opts: MembraneOptions): MembraneSheet {
+/** Grows the membrane sheet through `click` (`given`: the membrane's contrast, −1 dark, +1 bright; undefined: read off the clicked patch). */
+export function growMembrane(tomogram: Volume, click: VoxelPoint, given: -1 | 1 | undefined, opts: MembraneOptions): MembraneSheet {
   const [nz, ny, nx] = tomogram.shape;
   const half = Math.ceil(opts.maxThickness) + 3;
   const radius = Math.ceil(opts.spacing);
-  const seed = findSheet(tomogram, click, polarity, opts);
+  const seed = findSheet(tomogram, click, given, opts);
+  const { polarity } = seed;
   // A slope or an edge under the click is no sheet: nothing grows.
-  if (!seed.peak.enclosed) return { patches: [], thickness: 0, areaVoxels: 0, layering: 0 };
+  if (!seed.peak.enclosed) return { patches: [], thickness: 0, areaVoxels: 0, layering: 0, polarity };
   const reference = seed;
   const patches: MembranePatch[] = [{ centre: seed.centre, normal: seed.normal }];
   const covered = new Covered(opts.spacing);
@@ -243,6 +253,7 @@ export function growMembrane(tomogram: Volume, click: VoxelPoint, polarity: numb
     thickness: widthSum / patches.length,
     areaVoxels: patches.length * (Math.sqrt(3) / 2) * opts.spacing ** 2,
     layering: layeringSum / patches.length,
+    polarity,
   };
 }
 

@@ -227,18 +227,18 @@ export async function segmentStructure(input: SegmentStructureInput): Promise<St
   const sizes = structureSizes(voxelSizeA);
   const planes = await clickedPlanes(store, tomogram, click);
   const weighted = planes.reduce((s, p) => s + p.contrast * p.area, 0);
-  const polarity: -1 | 1 = weighted < 0 ? -1 : 1;
-  const base = { planes, polarity, sizes, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const) };
+  const base = { planes, sizes, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const) };
   const elongated = planes.filter((p) => p.elongation >= DEFAULTS.structure.elongation);
-  const filament = kind === 'filament' || kind === 'auto' ? traceFilament(tomogram, click, polarity, sizes.filament, elongated.map((p) => p.direction)) : undefined;
+  const filament = kind === 'filament' || kind === 'auto' ? traceFilament(tomogram, click, undefined, sizes.filament, elongated.map((p) => p.direction)) : undefined;
   const isTube = isFilament(filament, click, voxelSizeA);
   // A sheet cut across looks like a filament too; a membrane is grown where a slice's mask is long, and wins when it is much wider than the filament is thick.
-  const sheet = kind === 'membrane' || (kind === 'auto' && elongated.length) ? growMembrane(tomogram, click, polarity, sizes.membrane) : undefined;
+  const sheet = kind === 'membrane' || (kind === 'auto' && elongated.length) ? growMembrane(tomogram, click, undefined, sizes.membrane) : undefined;
   const isSheet = sheet !== undefined && isMembrane(sheet, voxelSizeA) && (!isTube || kind === 'membrane' || sheetWidth(sheet) >= SHEET_OVER_TUBE * 2 * filament.outerRadius);
-  if (isTube && kind !== 'membrane' && !isSheet) return { ...base, kind: 'filament', mask: filamentMask(filament, tomogram.shape), filament: filamentReport(filament, voxelSizeA) };
+  if (isTube && kind !== 'membrane' && !isSheet) return { ...base, kind: 'filament', polarity: filament.polarity, mask: filamentMask(filament, tomogram.shape), filament: filamentReport(filament, voxelSizeA) };
   if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
-  if (isSheet) return { ...base, kind: 'membrane', mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
+  if (isSheet) return { ...base, kind: 'membrane', polarity: sheet.polarity, mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
   if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
   const mask = await segmentClick(store, tomogram, click, segment);
-  return mask && { ...base, kind: 'particle', mask };
+  // The particle's contrast, as the clicked slices' masks show it (the pick reads it off the 3D mask again).
+  return mask && { ...base, kind: 'particle', polarity: weighted < 0 ? -1 : 1, mask };
 }
