@@ -193,15 +193,16 @@ export function renderReport(r: BenchReport): string {
     });
     const findRows = ['microtubule', 'actin', 'membrane'].map((what) => {
       const rows = st.findAll.filter((f) => f.what === what);
-      const truth = rows.reduce((a, f) => a + f.truth, 0), found = rows.reduce((a, f) => a + f.found, 0), matched = rows.reduce((a, f) => a + f.matched, 0);
-      return [what, String(rows.length), String(truth), String(found), num(truth ? matched / truth : NaN), num(found ? matched / found : NaN), num(mean(rows.map((f) => f.seconds)), 1)];
+      const sum = (get: (f: (typeof rows)[number]) => number) => rows.reduce((a, f) => a + get(f), 0);
+      const truth = sum((f) => f.truth), found = sum((f) => f.found);
+      return [what, String(rows.length), String(truth), String(found), num(truth ? sum((f) => f.matchedTruth) / truth : NaN), num(found ? sum((f) => f.truePositives) / found : NaN), num(mean(rows.map((f) => f.seconds)), 1)];
     });
     out.push(
       '## Filaments and membranes from one click\n',
       `Simulated presets \`filaments\` and \`membranes\`, seeds ${st.seeds.join(', ')}; every structure clicked once as a person would (a microtubule on its wall, 10 voxels from its axis in a random direction; actin within a voxel of its axis; a membrane on a random voxel of its measured part), structure auto. Mean (worst).\n`,
       table(['filament', 'clicks', 'segmented as filament', 'length covered', 'wall voxels in mask', 'mask in tube', 'axis error (voxels)', 'seconds'], filamentRows),
       table(['membrane', 'clicks', 'segmented as membrane', 'recall of its measured part', 'precision (within 2 voxels)', 'seconds'], membraneRows),
-      'Find all (pick) from the first click of each kind per tomogram: recall and precision of whole structures (a found filament is a true one when half its axis lies within 3 voxels of it; a found membrane when at least half its mask lies within 2 voxels of it).\n',
+      'Find all (pick) from the first click of each kind per tomogram: recall and precision of whole structures (a found filament is a true one when half its axis lies within 3 voxels of it; a found membrane when at least half its mask lies within 2 voxels of it; recall counts true structures found, precision found structures that are true, so a vesicle whose two measured lobes are found apart counts once in recall and twice in precision).\n',
       table(['structures', 'tomograms', 'true', 'found', 'recall', 'precision', 'seconds'], findRows),
       `Round particles: ${st.particles.stayedParticles} of ${st.particles.clicks} ribosome clicks on \`${st.particles.preset}\` seed ${st.particles.seed} stayed particles under auto (their segmentation and pick are then those of the particle path).\n`,
       `The real microtubule (../shared/data/real_microtubule/14pf_MT.mrc, 10.52 Å): its axis from the data points along (${num(st.realTube.axisDirection.x, 3)}, ${num(st.realTube.axisDirection.y, 3)}, ${num(st.realTube.axisDirection.z, 3)}); wall 8–14 voxels from it.\n`,

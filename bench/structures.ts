@@ -62,9 +62,13 @@ export interface MembraneClick {
 export interface FindAll {
   seed: number;
   what: string;
+  /** True structures (membranes: those the tilt series measured), found structures. */
   truth: number;
   found: number;
-  matched: number;
+  /** True structures found at least once (recall's numerator). */
+  matchedTruth: number;
+  /** Found structures that lie on a true one (precision's numerator; a vesicle's two measured lobes found apart are two). */
+  truePositives: number;
   seconds: number;
 }
 
@@ -162,7 +166,7 @@ async function benchFilaments(seed: number, engine: EngineOptions, out: Structur
       const isTrue = (axis: VoxelPoint[], f: SimulatedFilament) => axisError(axis, f).meanDistance <= 3 || axisFractionNear(axis, f) >= 0.5;
       const matchedTruth = truthOfKind.filter((f) => axes.some((a) => isTrue(a, f))).length;
       const truePositives = axes.filter((a) => truthOfKind.some((f) => isTrue(a, f))).length;
-      out.findAll.push({ seed, what: kind, truth: truthOfKind.length, found: axes.length, matched: Math.min(matchedTruth, truePositives), seconds });
+      out.findAll.push({ seed, what: kind, truth: truthOfKind.length, found: axes.length, matchedTruth, truePositives, seconds });
     }
   } finally {
     await session.dispose();
@@ -212,8 +216,8 @@ async function benchMembranes(seed: number, engine: EngineOptions, out: Structur
       const masks = found?.structures.map((s) => s.mask) ?? [];
       // A found membrane is a true one when most of its mask lies on it (within 2 voxels: precision ≥ 0.5).
       const hits = masks.map((mask) => truth.membranes.find((m) => scoreMembraneMask(mask, m.id, truth).precision >= 0.5 && overlapWith(mask, m.id, truth.instances.data, sim.tomogram) > 0));
-      const matched = new Set(hits.filter((m) => m).map((m) => m!.id)).size;
-      out.findAll.push({ seed, what: 'membrane', truth: truth.membranes.filter((m) => m.measuredVoxels > 0).length, found: masks.length, matched, seconds });
+      const matchedTruth = new Set(hits.filter((m) => m).map((m) => m!.id)).size;
+      out.findAll.push({ seed, what: 'membrane', truth: truth.membranes.filter((m) => m.measuredVoxels > 0).length, found: masks.length, matchedTruth, truePositives: hits.filter((m) => m).length, seconds });
     }
   } finally {
     await session.dispose();

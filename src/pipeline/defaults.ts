@@ -66,9 +66,9 @@ export const DEFAULTS = {
    * were used to choose them: docs/defaults.md says what was measured.
    */
   structure: {
-    /** What a click segments: 'auto' decides from the clicked slices' masks and the 3D tests below. */
+    /** What a click segments: 'auto' tries a filament, then a membrane (the 3D tests below), else a particle. */
     kind: 'auto' as 'auto' | 'particle' | 'filament' | 'membrane',
-    /** A clicked slice's mask is elongated when its long axis is this many times its short axis: only then are filaments and membranes tried. */
+    /** A clicked slice's mask this many times longer than wide lies along a filament: its long axis is tried first as the filament's direction. */
     elongation: 2.5,
     filament: {
       /** The largest outer radius looked for (a microtubule's is 125–140 Å). */
@@ -85,8 +85,10 @@ export const DEFAULTS = {
       minSymmetryFraction: 0.4,
       /** A trace whose cross-sections were found at fewer than this fraction of its points (the rest stepped over) is a chain of things, not a filament. */
       minMeasuredFraction: 0.7,
-      /** A trace shorter than this many outer diameters is not a filament (a particle is about one). */
-      minLengthDiameters: 3,
+      /** A trace shorter than this many outer diameters is not a filament (a particle is about one) … */
+      minLengthDiameters: 4,
+      /** … nor one shorter than this (a small protein's substructure can run for 3 of its own diameters). */
+      minLengthA: 400,
       /** A pick writes a filament as points this far apart along its axis (tubulin's dimer repeat is 80 Å, actin's two-subunit repeat 55 Å). */
       pointSpacingA: 40,
     },

@@ -242,6 +242,17 @@ function profilePolarity(profile: Float32Array, maxRadius: number): -1 | 1 {
 
 /** A cross-section's outer radius may differ from the start's by this fraction (and a voxel). */
 const RADIUS_TOLERANCE = 0.3;
+/** A cross-section's contrast must be at least this fraction of the start's. */
+const CONTRAST_FRACTION = 0.5;
+
+/** A polarity-signed radial profile's peak over its background (its outermost rings). */
+function amplitude(signed: Float32Array): number {
+  const n = signed.length;
+  const background = (signed[n - 1] + signed[n - 2] + signed[n - 3]) / 3;
+  let peak = -Infinity;
+  for (let r = 0; r < n - 3; r++) peak = Math.max(peak, signed[r]);
+  return peak - background;
+}
 
 /** Axis starts tried per click: at a crossing the most symmetric cross-section can belong to the other filament. */
 const STARTS_TRACED = 3;
@@ -270,7 +281,7 @@ interface Step {
   symmetry: number;
 }
 
-function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { profile: Float32Array; symmetry: number; radius: number }, polarity: number, rings: Rings, opts: FilamentOptions): Step[] {
+function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { profile: Float32Array; symmetry: number; radius: number; contrast: number }, polarity: number, rings: Rings, opts: FilamentOptions): Step[] {
   const [nz, ny, nx] = tomogram.shape;
   const accepted: Step[] = [];
   // The same slab as the first cross-section: symmetry and profile are compared with its.
@@ -287,11 +298,15 @@ function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { pro
     const img = samplePlane(tomogram, predicted, d, search + rings.radius, halfSlab);
     const c = centreIn(img, search, rings);
     // A filament keeps its radius: cross-sections through a chain of particles grow and shrink.
-    const radius = halfMaximumRadii(c.profile.map((v) => polarity * v), rings.radius).outer;
+    // … and its contrast: a particle smeared along the beam by the missing wedge fades along the smear.
+    const signed = c.profile.map((v) => polarity * v);
+    const radius = halfMaximumRadii(signed, rings.radius).outer;
+    const contrast = amplitude(signed);
     const ok =
       c.symmetry >= opts.minSymmetryFraction * reference.symmetry &&
       correlation(c.profile, reference.profile) >= opts.minProfileCorrelation &&
-      Math.abs(radius - reference.radius) <= RADIUS_TOLERANCE * reference.radius + 1;
+      Math.abs(radius - reference.radius) <= RADIUS_TOLERANCE * reference.radius + 1 &&
+      contrast >= CONTRAST_FRACTION * reference.contrast;
     if (!ok) {
       if (++misses > maxMisses) break;
       pending.push(predicted);
@@ -363,7 +378,8 @@ function traceFrom(tomogram: Volume, found: AxisStart, opts: FilamentOptions): F
   const profileAt = new Float64Array(rings.radius + 1);
   const symmetry = radialSymmetry(start, rings.radius, rings.radius, rings, profileAt, new Float64Array(rings.radius + 1));
   const first = { profile: Float32Array.from(profileAt), symmetry };
-  const reference = { ...first, radius: halfMaximumRadii(first.profile.map((v) => polarity * v), rings.radius).outer };
+  const signed = first.profile.map((v) => polarity * v);
+  const reference = { ...first, radius: halfMaximumRadii(signed, rings.radius).outer, contrast: amplitude(signed) };
   const forward = follow(tomogram, found.centre, found.direction, reference, polarity, rings, opts);
   const backward = follow(tomogram, found.centre, { x: -found.direction.x, y: -found.direction.y, z: -found.direction.z }, reference, polarity, rings, opts);
   const steps: Step[] = [...backward.reverse(), { centre: found.centre, ...first }, ...forward];

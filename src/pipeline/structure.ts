@@ -2,12 +2,13 @@
  * What was clicked, and its 3D segmentation: a round particle (cross-plane self-prompting, the
  * paper's step 1), a filament (filament.ts) or a membrane (membrane.ts).
  *
- * The decision starts from the clicked slices' 2D masks: a particle's are compact in all three
- * planes, while a filament or a membrane gives a long mask in a plane that contains its axis or
- * crosses its sheet. Only then are the 3D models tried, filament first (a membrane grower would also
- * follow a microtubule's wall), each with a test it must pass: a filament must trace for several
- * diameters past the click, a membrane must grow wider than a particle. Anything else is a particle,
- * so round particles keep their segmentation exactly.
+ * The clicked slices' 2D masks are measured first; a long one lies along a filament's axis and is
+ * tried as its direction. The 3D models are then tried in turn, each with a test it must pass: a
+ * filament first (a membrane grower would also follow a microtubule's wall), which must trace for
+ * several diameters past the click keeping its radius; then a membrane, which must grow wider than a
+ * particle in both directions without bending like a filament's wall. Anything else is a particle,
+ * segmented as before (an oblique filament or a sheet seen edge-on can leave compact masks in all
+ * three planes, so the masks alone do not decide).
  */
 import { CryosamError } from '../errors.js';
 import { dot, norm, sub, unit, type Vec3 } from '../volume/cross-section.js';
@@ -23,9 +24,6 @@ import type { ResolvedSegmentOptions } from './self-prompting.js';
 import type { ParticleMask, VoxelPoint } from './types.js';
 
 export type StructureKind = 'particle' | 'filament' | 'membrane';
-
-/** Under auto, a sheet grown from the click is a membrane rather than the filament traced there when it is this many times wider than the filament's diameter. */
-const SHEET_OVER_TUBE = 2;
 
 /** The mask of one clicked slice, as the decision reads it. */
 export interface ClickedPlane {
@@ -166,13 +164,27 @@ function distanceToAxis(p: Vec3, axis: readonly Vec3[]): number {
   return best;
 }
 
+/**
+ * A trace's length with its steps along the beam (z) counted at 1/BEAM_STRETCH: the missing wedge
+ * smears every particle along the beam (a chaperonin's barrel standing on end traced 790 Å), so
+ * length there is weaker evidence of a filament.
+ */
+function lengthAcrossBeam(axis: readonly VoxelPoint[]): number {
+  let length = 0;
+  for (let k = 1; k < axis.length; k++) length += Math.hypot(axis[k].x - axis[k - 1].x, axis[k].y - axis[k - 1].y, (axis[k].z - axis[k - 1].z) / BEAM_STRETCH);
+  return length;
+}
+
+/** How much the missing wedge of a ±60° tilt series stretches a particle along the beam, at most. */
+const BEAM_STRETCH = 2;
+
 /** Whether a trace is a filament through the click: several diameters long, and the click on its tube. */
 export function isFilament(trace: FilamentTrace | undefined, click: VoxelPoint, voxelSizeA: number): trace is FilamentTrace {
   if (!trace) return false;
-  const { minLengthDiameters, minRadiusA } = DEFAULTS.structure.filament;
-  if (trace.outerRadius * voxelSizeA < minRadiusA || trace.measuredFraction < DEFAULTS.structure.filament.minMeasuredFraction) return false;
-  const minLength = minLengthDiameters * 2 * trace.outerRadius;
-  return trace.lengthVoxels >= minLength && distanceToAxis(click, trace.axis) <= trace.outerRadius + 2;
+  const { minLengthDiameters, minLengthA, minRadiusA, minMeasuredFraction } = DEFAULTS.structure.filament;
+  if (trace.outerRadius * voxelSizeA < minRadiusA || trace.measuredFraction < minMeasuredFraction) return false;
+  const minLength = Math.max(minLengthDiameters * 2 * trace.outerRadius, minLengthA / voxelSizeA);
+  return lengthAcrossBeam(trace.axis) >= minLength && distanceToAxis(click, trace.axis) <= trace.outerRadius + 2;
 }
 
 /** A grown sheet's width in its narrower direction, in voxels (a uniform strip of width w has variance w²/12 across it). */
@@ -229,15 +241,16 @@ export async function segmentStructure(input: SegmentStructureInput): Promise<St
   const weighted = planes.reduce((s, p) => s + p.contrast * p.area, 0);
   const base = { planes, sizes, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const) };
   const elongated = planes.filter((p) => p.elongation >= DEFAULTS.structure.elongation);
-  const filament = kind === 'filament' || kind === 'auto' ? traceFilament(tomogram, click, undefined, sizes.filament, elongated.map((p) => p.direction)) : undefined;
-  const isTube = isFilament(filament, click, voxelSizeA);
-  // A sheet cut across looks like a filament too; a membrane is grown where a slice's mask is long, and wins when it is much wider than the filament is thick.
-  const sheet = kind === 'membrane' || (kind === 'auto' && elongated.length) ? growMembrane(tomogram, click, undefined, sizes.membrane) : undefined;
-  const isSheet = sheet !== undefined && isMembrane(sheet, voxelSizeA) && (!isTube || kind === 'membrane' || sheetWidth(sheet) >= SHEET_OVER_TUBE * 2 * filament.outerRadius);
-  if (isTube && kind !== 'membrane' && !isSheet) return { ...base, kind: 'filament', polarity: filament.polarity, mask: filamentMask(filament, tomogram.shape), filament: filamentReport(filament, voxelSizeA) };
-  if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
-  if (isSheet) return { ...base, kind: 'membrane', polarity: sheet.polarity, mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
-  if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
+  if (kind !== 'membrane' && kind !== 'particle') {
+    const filament = traceFilament(tomogram, click, undefined, sizes.filament, elongated.map((p) => p.direction));
+    if (isFilament(filament, click, voxelSizeA)) return { ...base, kind: 'filament', polarity: filament.polarity, mask: filamentMask(filament, tomogram.shape), filament: filamentReport(filament, voxelSizeA) };
+    if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
+  }
+  if (kind !== 'particle') {
+    const sheet = growMembrane(tomogram, click, undefined, sizes.membrane);
+    if (isMembrane(sheet, voxelSizeA)) return { ...base, kind: 'membrane', polarity: sheet.polarity, mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
+    if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
+  }
   const mask = await segmentClick(store, tomogram, click, segment);
   // The particle's contrast, as the clicked slices' masks show it (the pick reads it off the 3D mask again).
   return mask && { ...base, kind: 'particle', polarity: weighted < 0 ? -1 : 1, mask };
