@@ -306,7 +306,7 @@ export function registerSegment(program: Command): void {
 
 /** --structure for segment and pick. */
 function structureOption(what: string): Option {
-  return new Option('--structure <kind>', `what ${what}: auto (default: decided from the clicked slices' masks, then a filament must trace for ${DEFAULTS.structure.filament.minLengthDiameters} diameters and a membrane grow ${DEFAULTS.structure.membrane.minExtentA} Å across), particle (cross-plane self-prompting), filament (followed along its axis, its whole tube filled; up to ${DEFAULTS.structure.filament.maxRadiusA} Å outer radius) or membrane (grown over its sheet while it stays measured; up to ${DEFAULTS.structure.membrane.maxThicknessA} Å thick). Filament and membrane sizes use the voxel size in Å`).choices(['auto', 'particle', 'filament', 'membrane']).default(DEFAULTS.structure.kind);
+  return new Option('--structure <kind>', `what ${what}: auto (default: a filament if one traces through the click for ${DEFAULTS.structure.filament.minLengthDiameters} diameters and ${DEFAULTS.structure.filament.minLengthA} Å, else a membrane if a sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide both ways, else a particle), particle (cross-plane self-prompting), filament (followed along its axis, its whole tube filled; outer radius ${DEFAULTS.structure.filament.minRadiusA}–${DEFAULTS.structure.filament.maxRadiusA} Å) or membrane (grown over its sheet while it stays measured; up to ${DEFAULTS.structure.membrane.maxThicknessA} Å thick). Filament and membrane sizes use the voxel size in Å`).choices(['auto', 'particle', 'filament', 'membrane']).default(DEFAULTS.structure.kind);
 }
 
 /** One line saying what a click segmented, in the field's units. */

@@ -83,8 +83,18 @@ export const DEFAULTS = {
       minProfileCorrelation: 0.6,
       /** … and is at least this fraction as radially symmetric. */
       minSymmetryFraction: 0.4,
-      /** A trace whose cross-sections were found at fewer than this fraction of its points (the rest stepped over) is a chain of things, not a filament. */
-      minMeasuredFraction: 0.7,
+      /**
+       * A trace whose cross-sections were found at fewer than this fraction of its points (the rest
+       * stepped over) is a chain of things, not a filament: a chaperonin's barrel smeared along the
+       * beam by the missing wedge traced 790 Å at 0.85; simulated filaments trace at 0.95–1.
+       */
+      minMeasuredFraction: 0.9,
+      /**
+       * A trace along which the density continues on two opposite sides past the outer radius by
+       * more than this fraction of the contrast, on average, is a sheet cut across (measured: 0.24–0.32
+       * on simulated sheets and vesicles, at most 0.08 on simulated and the real microtubules and actin).
+       */
+      maxSheetness: 0.15,
       /** A trace shorter than this many outer diameters is not a filament (a particle is about one) … */
       minLengthDiameters: 4,
       /** … nor one shorter than this (a small protein's substructure can run for 3 of its own diameters). */

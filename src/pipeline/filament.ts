@@ -41,6 +41,12 @@ export interface FilamentTrace {
   symmetry: number;
   /** The filament's contrast: −1 darker than its surroundings, +1 brighter. */
   polarity: -1 | 1;
+  /**
+   * How far, on average along the trace, the density continues on two opposite sides past the
+   * outer radius, as a fraction of the contrast: about 0 for a filament, 0.3 and more for a sheet
+   * traced across (one cross-section is noisy; the whole trace is not).
+   */
+  sheetness: number;
   /** Fraction of the axis points whose cross-section was found (the rest step over gaps and crossings). */
   measuredFraction: number;
   /** Mean radial profile (polarity-signed density, r = 0, 1, … voxels). */
@@ -183,7 +189,15 @@ const SHEET_SECTOR_FRACTION = 0.3;
  */
 function sheetLike(img: PlaneImage, c: Centred, polarity: number, maxRadius: number): boolean {
   const signed = c.profile.map((v) => polarity * v);
-  const { outer } = halfMaximumRadii(signed, Math.ceil(maxRadius));
+  return sheetExcess(img, c.i, c.j, signed, halfMaximumRadii(signed, Math.ceil(maxRadius)).outer, polarity) >= SHEET_SECTOR_FRACTION;
+}
+
+/**
+ * How far a cross-section's density continues on two opposite sides past its outer radius, as a
+ * fraction of its contrast (0 for a disc or ring in background; about 0.5 and more for a sheet's
+ * line). `signed` is its polarity-signed radial profile about pixel (ci, cj).
+ */
+function sheetExcess(img: PlaneImage, ci: number, cj: number, signed: Float32Array, outer: number, polarity: number): number {
   const n = signed.length;
   const background = (signed[n - 1] + signed[n - 2] + signed[n - 3]) / 3;
   let peak = -Infinity;
@@ -196,7 +210,7 @@ function sheetLike(img: PlaneImage, c: Centred, polarity: number, maxRadius: num
     for (let dj = -Math.ceil(r1); dj <= Math.ceil(r1); dj++) {
       const r = Math.hypot(di, dj);
       if (r < r0 || r > r1) continue;
-      const i = c.i + di, j = c.j + dj;
+      const i = ci + di, j = cj + dj;
       if (i < 0 || j < 0 || i >= size || j >= size) continue;
       const v = img.data[i * size + j];
       if (v !== v) continue;
@@ -205,7 +219,7 @@ function sheetLike(img: PlaneImage, c: Centred, polarity: number, maxRadius: num
       counts[k]++;
     }
   }
-  if (counts.filter((n) => n > 0).length < SECTORS / 2 || !(peak > background)) return false;
+  if (counts.filter((m) => m > 0).length < SECTORS / 2 || !(peak > background)) return 0;
   const means = Array.from(sums, (v, k) => (counts[k] ? v / counts[k] : NaN));
   const sorted = means.filter((m) => m === m).sort((a, b) => a - b);
   const median = sorted[sorted.length >> 1];
@@ -216,7 +230,7 @@ function sheetLike(img: PlaneImage, c: Centred, polarity: number, maxRadius: num
     const e = Math.min(pair(k), pair(k + SECTORS / 2));
     if (e === e) excess = Math.max(excess, e);
   }
-  return excess / (peak - background) >= SHEET_SECTOR_FRACTION;
+  return excess / (peak - background);
 }
 
 interface AxisStart {
@@ -279,6 +293,8 @@ interface Step {
   centre: Vec3;
   profile: Float32Array;
   symmetry: number;
+  /** sheetExcess of the cross-section (0 for gap points). */
+  sheet: number;
 }
 
 function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { profile: Float32Array; symmetry: number; radius: number; contrast: number }, polarity: number, rings: Rings, opts: FilamentOptions): Step[] {
@@ -315,10 +331,10 @@ function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { pro
     }
     const centre = pixelToVoxel(img, predicted, c.i, c.j);
     // A gap stepped over joins the filament once the far side is found.
-    for (const p of pending) accepted.push({ centre: p, profile: c.profile, symmetry: 0 });
+    for (const p of pending) accepted.push({ centre: p, profile: c.profile, symmetry: 0, sheet: 0 });
     pending.length = 0;
     misses = 0;
-    accepted.push({ centre, profile: c.profile, symmetry: c.symmetry });
+    accepted.push({ centre, profile: c.profile, symmetry: c.symmetry, sheet: sheetExcess(img, c.i, c.j, signed, reference.radius, polarity) });
     const back = accepted.length > baseline ? accepted[accepted.length - 1 - baseline].centre : start;
     const heading = sub(centre, back);
     if (norm(heading) > 0 && dot(heading, d) > 0) d = unit(add(d, unit(heading)));
@@ -382,7 +398,7 @@ function traceFrom(tomogram: Volume, found: AxisStart, opts: FilamentOptions): F
   const reference = { ...first, radius: halfMaximumRadii(signed, rings.radius).outer, contrast: amplitude(signed) };
   const forward = follow(tomogram, found.centre, found.direction, reference, polarity, rings, opts);
   const backward = follow(tomogram, found.centre, { x: -found.direction.x, y: -found.direction.y, z: -found.direction.z }, reference, polarity, rings, opts);
-  const steps: Step[] = [...backward.reverse(), { centre: found.centre, ...first }, ...forward];
+  const steps: Step[] = [...backward.reverse(), { centre: found.centre, ...first, sheet: sheetExcess(start, rings.radius, rings.radius, signed, reference.radius, polarity) }, ...forward];
   const measured = steps.filter((s) => s.symmetry > 0);
   const profile = new Float32Array(rings.radius + 1);
   for (const s of measured) for (let r = 0; r < profile.length; r++) profile[r] += (polarity * s.profile[r]) / measured.length;
@@ -390,7 +406,7 @@ function traceFrom(tomogram: Volume, found: AxisStart, opts: FilamentOptions): F
   const axis = steps.map((s) => s.centre);
   let lengthVoxels = 0;
   for (let k = 1; k < axis.length; k++) lengthVoxels += norm(sub(axis[k], axis[k - 1]));
-  return { axis, innerRadius: inner, outerRadius: outer, lengthVoxels, symmetry: measured.reduce((a, s) => a + s.symmetry, 0) / measured.length, profile, measuredFraction: measured.length / steps.length, polarity };
+  return { axis, innerRadius: inner, outerRadius: outer, lengthVoxels, symmetry: measured.reduce((a, s) => a + s.symmetry, 0) / measured.length, profile, measuredFraction: measured.length / steps.length, polarity, sheetness: measured.reduce((a, s) => a + s.sheet, 0) / measured.length };
 }
 
 /** The tube of the traced filament as a mask: voxels between its inner and outer radius of the axis. */

@@ -164,27 +164,13 @@ function distanceToAxis(p: Vec3, axis: readonly Vec3[]): number {
   return best;
 }
 
-/**
- * A trace's length with its steps along the beam (z) counted at 1/BEAM_STRETCH: the missing wedge
- * smears every particle along the beam (a chaperonin's barrel standing on end traced 790 Å), so
- * length there is weaker evidence of a filament.
- */
-function lengthAcrossBeam(axis: readonly VoxelPoint[]): number {
-  let length = 0;
-  for (let k = 1; k < axis.length; k++) length += Math.hypot(axis[k].x - axis[k - 1].x, axis[k].y - axis[k - 1].y, (axis[k].z - axis[k - 1].z) / BEAM_STRETCH);
-  return length;
-}
-
-/** How much the missing wedge of a ±60° tilt series stretches a particle along the beam, at most. */
-const BEAM_STRETCH = 2;
-
 /** Whether a trace is a filament through the click: several diameters long, and the click on its tube. */
 export function isFilament(trace: FilamentTrace | undefined, click: VoxelPoint, voxelSizeA: number): trace is FilamentTrace {
   if (!trace) return false;
-  const { minLengthDiameters, minLengthA, minRadiusA, minMeasuredFraction } = DEFAULTS.structure.filament;
-  if (trace.outerRadius * voxelSizeA < minRadiusA || trace.measuredFraction < minMeasuredFraction) return false;
+  const { minLengthDiameters, minLengthA, minRadiusA, minMeasuredFraction, maxSheetness } = DEFAULTS.structure.filament;
+  if (trace.outerRadius * voxelSizeA < minRadiusA || trace.measuredFraction < minMeasuredFraction || trace.sheetness > maxSheetness) return false;
   const minLength = Math.max(minLengthDiameters * 2 * trace.outerRadius, minLengthA / voxelSizeA);
-  return lengthAcrossBeam(trace.axis) >= minLength && distanceToAxis(click, trace.axis) <= trace.outerRadius + 2;
+  return trace.lengthVoxels >= minLength && distanceToAxis(click, trace.axis) <= trace.outerRadius + 2;
 }
 
 /** A grown sheet's width in its narrower direction, in voxels (a uniform strip of width w has variance w²/12 across it). */
