@@ -95,6 +95,8 @@ export const DEFAULTS = {
        * on simulated sheets and vesicles, at most 0.08 on simulated and the real microtubules and actin).
        */
       maxSheetness: 0.15,
+      /** Under auto, a trace above this sheetness is a filament only when no membrane grows at the click (a flat sheet traced at 0.13). */
+      clearSheetness: 0.1,
       /** A trace shorter than this many outer diameters is not a filament (a particle is about one) … */
       minLengthDiameters: 4,
       /** … nor one shorter than this (a small protein's substructure can run for 3 of its own diameters). */

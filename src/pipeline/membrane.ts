@@ -190,16 +190,20 @@ export function findSheet(tomogram: Volume, click: Vec3, polarity: -1 | 1 | unde
   const normals: Vec3[] = [];
   for (const radius of [3, 6]) normals.push(...symmetricEigen3(structureTensor(tomogram, click, radius)).vectors);
   normals.push({ x: 1, y: 0, z: 0 }, { x: 0, y: 1, z: 0 }, { x: 0, y: 0, z: 1 });
-  // Unknown contrast: the sign whose profile has a peak with background on both sides, and the higher one.
-  let best: (Candidate & { polarity: -1 | 1 }) | undefined;
-  for (const sign of polarity === undefined ? ([-1, 1] as const) : [polarity]) {
-    const first = bestPatch(tomogram, click, normals, Math.ceil(opts.spacing), half, sign);
-    // Refine the normal once about the best, then centre on the peak.
-    const refined = { ...bestPatch(tomogram, first.centre, tilted(first.normal, 10), Math.ceil(opts.spacing), half, sign), polarity: sign };
-    const score = (c: Candidate) => (c.peak.enclosed ? c.peak.contrast : -Infinity);
-    if (!best || score(refined) > score(best)) best = refined;
+  // Unknown contrast: the sign of the depth profile's largest departure from its ends (a band-passed
+  // sheet has weaker halos of the other sign on both sides; a peak test alone can pick a halo).
+  let sign = polarity;
+  if (sign === undefined) {
+    const { profile } = bestPatch(tomogram, click, normals, Math.ceil(opts.spacing), half, 1);
+    const n = profile.length;
+    const ends = (profile[0] + profile[1] + profile[n - 2] + profile[n - 1]) / 4;
+    let extreme = 0;
+    for (const v of profile) if (Math.abs(v - ends) > Math.abs(extreme)) extreme = v - ends;
+    sign = extreme < 0 ? -1 : 1;
   }
-  return best!;
+  const first = bestPatch(tomogram, click, normals, Math.ceil(opts.spacing), half, sign);
+  // Refine the normal once about the best, then centre on the peak.
+  return { ...bestPatch(tomogram, first.centre, tilted(first.normal, 10), Math.ceil(opts.spacing), half, sign), polarity: sign };
 }
 
 /** Grows the membrane sheet through `click` (`given`: the membrane's contrast, −1 dark, +1 bright; undefined: read off the clicked patch). */

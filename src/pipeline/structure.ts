@@ -227,14 +227,16 @@ export async function segmentStructure(input: SegmentStructureInput): Promise<St
   const weighted = planes.reduce((s, p) => s + p.contrast * p.area, 0);
   const base = { planes, sizes, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const) };
   const elongated = planes.filter((p) => p.elongation >= DEFAULTS.structure.elongation);
-  if (kind !== 'membrane' && kind !== 'particle') {
-    const filament = traceFilament(tomogram, click, undefined, sizes.filament, elongated.map((p) => p.direction));
-    if (isFilament(filament, click, voxelSizeA)) return { ...base, kind: 'filament', polarity: filament.polarity, mask: filamentMask(filament, tomogram.shape), filament: filamentReport(filament, voxelSizeA) };
-    if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
-  }
+  const filamentResult = (trace: FilamentTrace): StructureSegmentation => ({ ...base, kind: 'filament', polarity: trace.polarity, mask: filamentMask(trace, tomogram.shape), filament: filamentReport(trace, voxelSizeA) });
+  const filament = kind !== 'membrane' && kind !== 'particle' ? traceFilament(tomogram, click, undefined, sizes.filament, elongated.map((p) => p.direction)) : undefined;
+  const isTube = isFilament(filament, click, voxelSizeA);
+  // A trace the density continues beside a little (an edge-on sheet can look so) is a filament only when no membrane grows there.
+  if (isTube && (kind === 'filament' || filament.sheetness <= DEFAULTS.structure.filament.clearSheetness)) return filamentResult(filament);
+  if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
   if (kind !== 'particle') {
     const sheet = growMembrane(tomogram, click, undefined, sizes.membrane);
     if (isMembrane(sheet, voxelSizeA)) return { ...base, kind: 'membrane', polarity: sheet.polarity, mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
+    if (isTube) return filamentResult(filament);
     if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
   }
   const mask = await segmentClick(store, tomogram, click, segment);
