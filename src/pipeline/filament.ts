@@ -429,8 +429,8 @@ export function filamentMask(trace: FilamentTrace, shape: Shape3): ParticleMask 
   for (const [a, b] of segments) {
     const ab = sub(b, a);
     const len2 = dot(ab, ab);
-    // Flat ends half a voxel past each point: a clamped end would mark the lumen past it as wall.
-    const slack = len2 > 0 ? 0.5 / Math.sqrt(len2) : 0;
+    // Flat ends a voxel past each point (closing the seams where the axis bends); a rounded, clamped end would mark the lumen past it as wall.
+    const slack = len2 > 0 ? 1 / Math.sqrt(len2) : 0;
     for (let z = Math.max(bbox.z0, Math.floor(Math.min(a.z, b.z) - R)); z <= Math.min(bbox.z1 - 1, Math.ceil(Math.max(a.z, b.z) + R)); z++) {
       for (let y = Math.max(bbox.y0, Math.floor(Math.min(a.y, b.y) - R)); y <= Math.min(bbox.y1 - 1, Math.ceil(Math.max(a.y, b.y) + R)); y++) {
         for (let x = Math.max(bbox.x0, Math.floor(Math.min(a.x, b.x) - R)); x <= Math.min(bbox.x1 - 1, Math.ceil(Math.max(a.x, b.x) + R)); x++) {
