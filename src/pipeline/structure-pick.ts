@@ -63,7 +63,7 @@ function toAxis(p: Vec3, axis: readonly Vec3[]): number {
 }
 
 /** The clicked structure first, then every structure of its kind and size that a seed leads to. */
-export function findStructures(input: FindStructuresInput): StructureSearch {
+export async function findStructures(input: FindStructuresInput): Promise<StructureSearch> {
   const { tomogram, clicked, click, peaks, stopAfterRejects, onProgress } = input;
   const voxelSizeA = meanVoxelSize(tomogram.voxelSize);
   const found: FoundStructure[] = [{ mask: clicked.mask, seed: click, similarity: 1, filament: clicked.filament, membrane: clicked.membrane }];
@@ -71,6 +71,9 @@ export function findStructures(input: FindStructuresInput): StructureSearch {
   let tried = 0, inARow = 0;
   const total = peaks.length;
   for (const [i, peak] of peaks.entries()) {
+    // Each seed is a trace or a growth of up to seconds: yield between them, so a viewer serving this
+    // process keeps answering (its progress polls, its keep-alive connections).
+    await new Promise((resolve) => setImmediate(resolve));
     if ((i & 7) === 0) onProgress({ stage: `finding ${clicked.kind}s`, done: i, total });
     if (inARow >= stopAfterRejects) break;
     if (clicked.kind === 'filament') {
