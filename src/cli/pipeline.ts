@@ -393,13 +393,7 @@ export function registerPick(program: Command): void {
         if (o.saveReference) await saveReference(o.saveReference, reference);
         if (o.average) await writeAverage(o.average, reference);
         await writeRunReport(`${o.output}.report.json`, {
-          command: 'pick',
-          tomogram: tomoFile,
-          shape: tomo.shape,
-          voxelSizeA: tomo.voxelSize,
-          outputs: { picks: o.output, format, mask: o.mask ?? null, labels: o.labels ?? null },
-          engines: sam.engineIdentities(),
-          prompts,
+          ...pickReportHead(tomoFile, tomo, o, format, sam.engineIdentities(), prompts),
           reference: {
             from: o.reference ? path.resolve(o.reference) : 'the prompts',
             sourceTomograms: reference.sources.map((s) => s.tomogram ?? null),
@@ -439,6 +433,19 @@ async function pickStructuresIfAsked(sam: CryoSam, prompts: VoxelPoint[], o: { s
   return found;
 }
 
+/** What every pick's run report starts with: the command, its tomogram, outputs, engines and prompts. */
+function pickReportHead(tomoFile: string, tomo: Volume, o: { output: string; mask?: string; labels?: string }, format: CoordFormat, engines: unknown, prompts: VoxelPoint[]) {
+  return {
+    command: 'pick',
+    tomogram: tomoFile,
+    shape: tomo.shape,
+    voxelSizeA: tomo.voxelSize,
+    outputs: { picks: o.output, format, mask: o.mask ?? null, labels: o.labels ?? null },
+    engines,
+    prompts,
+  };
+}
+
 /** Picks file (filament axis points, or one point per membrane), masks and run report of a structure pick. */
 async function writeStructurePick(found: StructurePickResult, ctx: { tomoFile: string; tomo: Volume; o: CommonOptions & { output: string; mask?: string; filamentSpacing?: number }; format: CoordFormat; t0: number; engines: unknown; prompts: VoxelPoint[] }): Promise<void> {
   const { tomoFile, tomo, o, format } = ctx;
@@ -452,13 +459,7 @@ async function writeStructurePick(found: StructurePickResult, ctx: { tomoFile: s
   await writePicks(o.output, picks, { voxelSize: voxelSizeA, shape: tomo.shape }, { format, tomoName: tomogramName(tomoFile) });
   await writeInstanceOutputs(tomo, found.instances, o.mask, o.labels);
   await writeRunReport(`${o.output}.report.json`, {
-    command: 'pick',
-    tomogram: tomoFile,
-    shape: tomo.shape,
-    voxelSizeA: tomo.voxelSize,
-    outputs: { picks: o.output, format, mask: o.mask ?? null, labels: o.labels ?? null },
-    engines: ctx.engines,
-    prompts: ctx.prompts,
+    ...pickReportHead(tomoFile, tomo, o, format, ctx.engines, ctx.prompts),
     structure: found.kind,
     decidedBy: found.clicked.decidedBy,
     seconds: (performance.now() - ctx.t0) / 1000,

@@ -13,6 +13,7 @@
  */
 import { add, dot, norm, samplePlane, sub, unit, type PlaneImage, type Vec3 } from '../volume/cross-section.js';
 import { structureTensor, symmetricEigen3 } from '../volume/structure-tensor.js';
+import { pearson } from '../volume/stats.js';
 import type { Shape3, Volume } from '../volume/volume.js';
 import { fromBoxMask } from './instance.js';
 import type { ParticleMask, VoxelPoint } from './types.js';
@@ -126,24 +127,6 @@ function centreIn(img: PlaneImage, search: number, rings: Rings): Centred {
 
 function pixelToVoxel(img: PlaneImage, centre: Vec3, i: number, j: number): Vec3 {
   return add(add(centre, img.u, j - img.radius), img.v, i - img.radius);
-}
-
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = Math.min(a.length, b.length);
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
 /** Directions worth trying as the axis: the structure tensor's eigenvectors at a few scales, and the caller's. */
@@ -320,7 +303,7 @@ function follow(tomogram: Volume, start: Vec3, direction: Vec3, reference: { pro
     const contrast = amplitude(signed);
     const ok =
       c.symmetry >= opts.minSymmetryFraction * reference.symmetry &&
-      correlation(c.profile, reference.profile) >= opts.minProfileCorrelation &&
+      pearson(c.profile, reference.profile) >= opts.minProfileCorrelation &&
       Math.abs(radius - reference.radius) <= RADIUS_TOLERANCE * reference.radius + 1 &&
       contrast >= CONTRAST_FRACTION * reference.contrast;
     if (!ok) {

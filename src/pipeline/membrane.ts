@@ -12,6 +12,7 @@
  */
 import { add, cross, dot, perpendicularBasis, sampleInside, unit, type Vec3 } from '../volume/cross-section.js';
 import { structureTensor, symmetricEigen3 } from '../volume/structure-tensor.js';
+import { pearson } from '../volume/stats.js';
 import type { Shape3, Volume } from '../volume/volume.js';
 import { fromBoxMask } from './instance.js';
 import type { ParticleMask, VoxelPoint } from './types.js';
@@ -94,24 +95,6 @@ function layers(tomogram: Volume, centre: Vec3, normal: Vec3, radius: number, ha
   }
   const total = sumSq - n * mean * mean;
   return { profile, layering: total > 0 ? between / total : 0 };
-}
-
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = Math.min(a.length, b.length);
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
 /**
@@ -240,7 +223,7 @@ export function growMembrane(tomogram: Volume, click: VoxelPoint, given: -1 | 1 
         sharper.layering <= SHARP_BEND_MARGIN * c.layering &&
         c.layering >= opts.minLayeringFraction * reference.layering &&
         c.peak.contrast >= opts.minContrastFraction * reference.peak.contrast &&
-        correlation(c.profile, reference.profile) >= opts.minProfileCorrelation &&
+        pearson(c.profile, reference.profile) >= opts.minProfileCorrelation &&
         !covered.near(c.centre, 0.5 * opts.spacing);
       // A rejected position is marked too: it is not tried again from another neighbour.
       covered.add(ok ? c.centre : at);

@@ -6,7 +6,7 @@
  * for a membrane. A trace that mostly runs along a filament already found is a duplicate.
  */
 import type { ProgressCallback } from '../progress.js';
-import { norm, sub, type Vec3 } from '../volume/cross-section.js';
+import { distanceToPolyline, norm, sub } from '../volume/cross-section.js';
 import { meanVoxelSize, type Volume } from '../volume/volume.js';
 import { filamentMask, traceFilament } from './filament.js';
 import { maskContains } from './instance.js';
@@ -49,19 +49,6 @@ export interface FindStructuresInput {
   onProgress: ProgressCallback;
 }
 
-/** Smallest distance from p to a polyline. */
-function toAxis(p: Vec3, axis: readonly Vec3[]): number {
-  let best = Infinity;
-  for (let k = 0; k < axis.length; k++) {
-    const a = axis[k], b = axis[Math.min(axis.length - 1, k + 1)];
-    const ab = sub(b, a), ap = sub(p, a);
-    const len2 = ab.x * ab.x + ab.y * ab.y + ab.z * ab.z;
-    const t = len2 > 0 ? Math.min(1, Math.max(0, (ap.x * ab.x + ap.y * ab.y + ap.z * ab.z) / len2)) : 0;
-    best = Math.min(best, norm({ x: ap.x - t * ab.x, y: ap.y - t * ab.y, z: ap.z - t * ab.z }));
-  }
-  return best;
-}
-
 /** The clicked structure first, then every structure of its kind and size that a seed leads to. */
 export async function findStructures(input: FindStructuresInput): Promise<StructureSearch> {
   const { tomogram, clicked, click, peaks, stopAfterRejects, onProgress } = input;
@@ -79,14 +66,14 @@ export async function findStructures(input: FindStructuresInput): Promise<Struct
     if (clicked.kind === 'filament') {
       const ref = clicked.filament!;
       const outer = ref.outerDiameterA / 2 / voxelSizeA;
-      if (found.some((f) => toAxis(peak, f.filament!.axis) <= f.filament!.outerDiameterA / 2 / voxelSizeA + 1)) continue;
+      if (found.some((f) => distanceToPolyline(peak, f.filament!.axis) <= f.filament!.outerDiameterA / 2 / voxelSizeA + 1)) continue;
       tried++;
       const trace = traceFilament(tomogram, peak, clicked.polarity, clicked.sizes.filament);
       let why: keyof typeof rejected | undefined;
       if (!isFilament(trace, peak, voxelSizeA)) why = 'notFound';
       else if (Math.abs(trace.outerRadius - outer) > FILAMENT_RADIUS_TOLERANCE * outer || trace.innerRadius > 0 !== ref.innerDiameterA > 0) why = 'size';
       else {
-        const inside = trace.axis.filter((p) => found.some((f) => toAxis(p, f.filament!.axis) <= outer)).length;
+        const inside = trace.axis.filter((p) => found.some((f) => distanceToPolyline(p, f.filament!.axis) <= outer)).length;
         if (inside >= DUPLICATE_FRACTION * trace.axis.length) why = 'duplicate';
       }
       if (why || !trace) {

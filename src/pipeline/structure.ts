@@ -11,7 +11,7 @@
  * three planes, so the masks alone do not decide).
  */
 import { CryosamError } from '../errors.js';
-import { dot, norm, sub, unit, type Vec3 } from '../volume/cross-section.js';
+import { distanceToPolyline, sub, unit, type Vec3 } from '../volume/cross-section.js';
 import { symmetricEigen3 } from '../volume/structure-tensor.js';
 import { sliceCount, sliceShape, sliceToVoxel, voxelToSlice } from '../volume/slice.js';
 import { meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
@@ -151,26 +151,13 @@ function voxelIndex(v: Volume, p: VoxelPoint): number {
   return (p.z * ny + p.y) * nx + p.x;
 }
 
-/** Distance from p to the polyline. */
-function distanceToAxis(p: Vec3, axis: readonly Vec3[]): number {
-  let best = Infinity;
-  for (let k = 0; k < axis.length; k++) {
-    const a = axis[k], b = axis[Math.min(axis.length - 1, k + 1)];
-    const ab = sub(b, a), ap = sub(p, a);
-    const len2 = dot(ab, ab);
-    const t = len2 > 0 ? Math.min(1, Math.max(0, dot(ap, ab) / len2)) : 0;
-    best = Math.min(best, norm(sub(ap, { x: t * ab.x, y: t * ab.y, z: t * ab.z })));
-  }
-  return best;
-}
-
 /** Whether a trace is a filament through the click: several diameters long, and the click on its tube. */
 export function isFilament(trace: FilamentTrace | undefined, click: VoxelPoint, voxelSizeA: number): trace is FilamentTrace {
   if (!trace) return false;
   const { minLengthDiameters, minLengthA, minRadiusA, minMeasuredFraction, maxSheetness } = DEFAULTS.structure.filament;
   if (trace.outerRadius * voxelSizeA < minRadiusA || trace.measuredFraction < minMeasuredFraction || trace.sheetness > maxSheetness) return false;
   const minLength = Math.max(minLengthDiameters * 2 * trace.outerRadius, minLengthA / voxelSizeA);
-  return trace.lengthVoxels >= minLength && distanceToAxis(click, trace.axis) <= trace.outerRadius + 2;
+  return trace.lengthVoxels >= minLength && distanceToPolyline(click, trace.axis) <= trace.outerRadius + 2;
 }
 
 /** A grown sheet's width in its narrower direction, in voxels (a uniform strip of width w has variance w²/12 across it). */

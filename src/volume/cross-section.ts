@@ -23,6 +23,19 @@ export function unit(a: Vec3): Vec3 {
   return n > 0 ? { x: a.x / n, y: a.y / n, z: a.z / n } : { x: 0, y: 0, z: 1 };
 }
 
+/** The smallest distance from p to a polyline (its segments, ends included). */
+export function distanceToPolyline(p: Vec3, line: readonly Vec3[]): number {
+  let best = Infinity;
+  for (let k = 0; k < line.length; k++) {
+    const a = line[k], b = line[Math.min(line.length - 1, k + 1)];
+    const ab = sub(b, a), ap = sub(p, a);
+    const len2 = dot(ab, ab);
+    const t = len2 > 0 ? Math.min(1, Math.max(0, dot(ap, ab) / len2)) : 0;
+    best = Math.min(best, norm(add(ap, ab, -t)));
+  }
+  return best;
+}
+
 /** Two unit vectors perpendicular to `n` and to each other (u, v, n right-handed). */
 export function perpendicularBasis(n: Vec3): [Vec3, Vec3] {
   const a = Math.abs(n.x) < 0.9 ? { x: 1, y: 0, z: 0 } : { x: 0, y: 1, z: 0 };

@@ -137,3 +137,22 @@ export function intensityStats(data: Float32Array): IntensityStats {
   const [low, high] = percentiles(data, [LOW_PERCENTILE, HIGH_PERCENTILE], INTENSITY_PERCENTILE_SAMPLES);
   return { mean, std: rms, low, high };
 }
+
+/** Pearson correlation of two equally long sequences (0 when either is constant). */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
