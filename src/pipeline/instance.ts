@@ -134,3 +134,22 @@ export function withoutOverlaps(mask: ParticleMask, earlier: readonly ParticleMa
   }
   return changed ? fromBoxMask(mask.bbox, mask.mask) : mask;
 }
+
+/** The union of two masks, in the box that holds both. */
+export function mergeMasks(a: ParticleMask, b: ParticleMask): ParticleMask {
+  const bbox = {
+    z0: Math.min(a.bbox.z0, b.bbox.z0), z1: Math.max(a.bbox.z1, b.bbox.z1),
+    y0: Math.min(a.bbox.y0, b.bbox.y0), y1: Math.max(a.bbox.y1, b.bbox.y1),
+    x0: Math.min(a.bbox.x0, b.bbox.x0), x1: Math.max(a.bbox.x1, b.bbox.x1),
+  };
+  const by = bbox.y1 - bbox.y0, bx = bbox.x1 - bbox.x0;
+  const mask = new Uint8Array((bbox.z1 - bbox.z0) * by * bx);
+  for (const m of [a, b]) {
+    const my = m.bbox.y1 - m.bbox.y0, mx = m.bbox.x1 - m.bbox.x0;
+    for (let z = m.bbox.z0; z < m.bbox.z1; z++)
+      for (let y = m.bbox.y0; y < m.bbox.y1; y++)
+        for (let x = m.bbox.x0; x < m.bbox.x1; x++)
+          if (m.mask[((z - m.bbox.z0) * my + (y - m.bbox.y0)) * mx + (x - m.bbox.x0)]) mask[((z - bbox.z0) * by + (y - bbox.y0)) * bx + (x - bbox.x0)] = 1;
+  }
+  return fromBoxMask(bbox, mask);
+}

@@ -274,3 +274,39 @@ export function membraneMask(sheet: MembraneSheet, shape: Shape3, spacing: numbe
   }
   return fromBoxMask(bbox, mask);
 }
+
+/** The sphere through a set of points, by least squares on |p|² = 2 c·p + k; undefined when they are too few or flat. */
+export function fitSphere(points: readonly Vec3[]): { centre: Vec3; radius: number; rms: number } | undefined {
+  if (points.length < 8) return undefined;
+  // Normal equations of [2x 2y 2z 1]·[cx cy cz k] = x² + y² + z², centred for conditioning.
+  const m = { x: 0, y: 0, z: 0 };
+  for (const p of points) {
+    m.x += p.x / points.length; m.y += p.y / points.length; m.z += p.z / points.length;
+  }
+  const A = Array.from({ length: 4 }, () => new Float64Array(5));
+  for (const p of points) {
+    const x = p.x - m.x, y = p.y - m.y, z = p.z - m.z;
+    const row = [2 * x, 2 * y, 2 * z, 1, x * x + y * y + z * z];
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) A[i][j] += row[i] * row[j];
+  }
+  // Gaussian elimination with partial pivoting.
+  for (let c = 0; c < 4; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < 4; r++) if (Math.abs(A[r][c]) > Math.abs(A[pivot][c])) pivot = r;
+    [A[c], A[pivot]] = [A[pivot], A[c]];
+    if (Math.abs(A[c][c]) < 1e-9) return undefined;
+    for (let r = 0; r < 4; r++) {
+      if (r === c) continue;
+      const f = A[r][c] / A[c][c];
+      for (let j = c; j < 5; j++) A[r][j] -= f * A[c][j];
+    }
+  }
+  const cx = A[0][4] / A[0][0], cy = A[1][4] / A[1][1], cz = A[2][4] / A[2][2], k = A[3][4] / A[3][3];
+  const r2 = k + cx * cx + cy * cy + cz * cz;
+  if (!(r2 > 0)) return undefined;
+  const radius = Math.sqrt(r2);
+  const centre = { x: cx + m.x, y: cy + m.y, z: cz + m.z };
+  let sq = 0;
+  for (const p of points) sq += (Math.hypot(p.x - centre.x, p.y - centre.y, p.z - centre.z) - radius) ** 2;
+  return { centre, radius, rms: Math.sqrt(sq / points.length) };
+}

@@ -3,14 +3,15 @@
  * seeds, best first (the paper's step 3); each seed not already on a structure found is traced
  * (filament) or grown (membrane) with the clicked one's models, and kept when it passes the same test
  * a click does and has the clicked one's size: outer diameter and lumen for a filament, thickness
- * for a membrane. A trace that mostly runs along a filament already found is a duplicate.
+ * for a membrane. A trace that mostly runs along a filament already found is a duplicate; membranes
+ * found on one sphere (a vesicle's two measured lobes) are one membrane.
  */
 import type { ProgressCallback } from '../progress.js';
 import { distanceToPolyline, norm, sub } from '../volume/cross-section.js';
 import { meanVoxelSize, type Volume } from '../volume/volume.js';
 import { filamentMask, traceFilament } from './filament.js';
-import { maskContains } from './instance.js';
-import { growMembrane, membraneMask } from './membrane.js';
+import { maskContains, mergeMasks } from './instance.js';
+import { fitSphere, growMembrane, membraneMask } from './membrane.js';
 import type { Peak } from './nms.js';
 import { filamentReport, isFilament, isMembrane, membraneReport, type FilamentReport, type MembraneReport, type StructureSegmentation } from './structure.js';
 import type { ParticleMask, VoxelPoint } from './types.js';
@@ -107,7 +108,61 @@ export async function findStructures(input: FindStructuresInput): Promise<Struct
     }
   }
   onProgress({ stage: `finding ${clicked.kind}s`, done: total, total });
-  return { found, tried, rejected };
+  return { found: clicked.kind === 'membrane' ? mergeLobes(found, voxelSizeA) : found, tried, rejected };
+}
+
+/** A mask's voxels, at most `max` of them evenly spread, as points. */
+function maskPoints(mask: ParticleMask, max = 3000): VoxelPoint[] {
+  const b = mask.bbox, by = b.y1 - b.y0, bx = b.x1 - b.x0;
+  const stride = Math.max(1, Math.floor(mask.voxels / max));
+  const points: VoxelPoint[] = [];
+  let n = 0;
+  for (let i = 0; i < mask.mask.length; i++) {
+    if (!mask.mask[i] || n++ % stride) continue;
+    const x = i % bx, t = (i - x) / bx;
+    points.push({ x: b.x0 + x, y: b.y0 + (t % by), z: b.z0 + Math.floor(t / by) });
+  }
+  return points;
+}
+
+/**
+ * Two pieces are one vesicle when one sphere of at most VESICLE_MAX_RADIUS_A fits both within
+ * SPHERE_RMS voxels (a membrane slab 4–5 voxels thick fits its mid-surface at about 1.3).
+ */
+const SPHERE_RMS = 2;
+const VESICLE_MAX_RADIUS_A = 1000;
+
+/**
+ * A vesicle's membrane is seen on two sides of it (its normals near the beam are in the missing
+ * wedge), and the two lobes grow apart: membranes found on one sphere are merged into one.
+ */
+function mergeLobes(found: FoundStructure[], voxelSizeA: number): FoundStructure[] {
+  const out = [...found];
+  const isVesicle = (fit: ReturnType<typeof fitSphere>) => fit !== undefined && fit.rms <= SPHERE_RMS && fit.radius * voxelSizeA <= VESICLE_MAX_RADIUS_A;
+  for (let merged = true; merged; ) {
+    merged = false;
+    for (let i = 0; i < out.length && !merged; i++) {
+      for (let j = i + 1; j < out.length && !merged; j++) {
+        const a = maskPoints(out[i].mask), b = maskPoints(out[j].mask);
+        if (!isVesicle(fitSphere([...a, ...b])) || !isVesicle(fitSphere(a)) || !isVesicle(fitSphere(b))) continue;
+        const ma = out[i].membrane!, mb = out[j].membrane!;
+        const area = ma.areaNm2 + mb.areaNm2;
+        out[i] = {
+          ...out[i],
+          mask: mergeMasks(out[i].mask, out[j].mask),
+          membrane: {
+            areaNm2: area,
+            thicknessA: (ma.thicknessA * ma.areaNm2 + mb.thicknessA * mb.areaNm2) / area,
+            patches: ma.patches + mb.patches,
+            layering: (ma.layering * ma.patches + mb.layering * mb.patches) / (ma.patches + mb.patches),
+          },
+        };
+        out.splice(j, 1);
+        merged = true;
+      }
+    }
+  }
+  return out;
 }
 
 /** Points every `spacingA` Å along a filament's axis, with their distance from its first point (Å): helical picking's track length. */
