@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { readMrc } from '../../src/io/mrc/index.js';
 import { sharedDir } from '../../src/paths.js';
 import { CryoSam } from '../../src/pipeline/cryosam.js';
-import { maskContains } from '../../src/pipeline/instance.js';
+import { maskContains, mergeMasks, pointMask } from '../../src/pipeline/instance.js';
+import { fitSphere } from '../../src/pipeline/membrane.js';
 import { alongAxis } from '../../src/pipeline/structure-pick.js';
 import type { VoxelPoint } from '../../src/pipeline/types.js';
 import type { Shape3, Volume } from '../../src/volume/volume.js';
@@ -157,4 +158,22 @@ test('the real microtubule (a crop of a real tomogram): a click on its wall segm
   } finally {
     await sam.dispose();
   }
+});
+
+test('a sphere is fitted through points on it; two masks merge into their union', () => {
+  const points = [];
+  for (let i = 0; i < 200; i++) {
+    // Half a sphere of radius 20 about (30, 40, 25), a voxel of scatter.
+    const z = Math.cos((i * 0.618) % Math.PI), r = Math.sqrt(1 - z * z), a = i * 2.399;
+    const jitter = ((i * 7919) % 11) / 10 - 0.5;
+    points.push({ x: 30 + (20 + jitter) * r * Math.cos(a), y: 40 + (20 + jitter) * r * Math.sin(a), z: 25 + (20 + jitter) * Math.abs(z) });
+  }
+  const fit = fitSphere(points)!;
+  assert.ok(Math.hypot(fit.centre.x - 30, fit.centre.y - 40, fit.centre.z - 25) < 1, JSON.stringify(fit.centre));
+  assert.ok(Math.abs(fit.radius - 20) < 0.5 && fit.rms < 0.5, `radius ${fit.radius}, rms ${fit.rms}`);
+  assert.equal(fitSphere(points.slice(0, 5)), undefined, 'too few points');
+  const a = pointMask({ x: 1, y: 2, z: 3 }, [10, 10, 10]), b = pointMask({ x: 7, y: 8, z: 9 }, [10, 10, 10]);
+  const both = mergeMasks(a, b);
+  assert.equal(both.voxels, 2);
+  assert.ok(maskContains(both, { x: 1, y: 2, z: 3 }) && maskContains(both, { x: 7, y: 8, z: 9 }));
 });
