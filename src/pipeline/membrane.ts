@@ -310,3 +310,15 @@ export function fitSphere(points: readonly Vec3[]): { centre: Vec3; radius: numb
   for (const p of points) sq += (Math.hypot(p.x - centre.x, p.y - centre.y, p.z - centre.z) - radius) ** 2;
   return { centre, radius, rms: Math.sqrt(sq / points.length) };
 }
+
+/**
+ * Whether points lie on one vesicle: a sphere of at most VESICLE_MAX_RADIUS_A fits them within
+ * SPHERE_RMS voxels (a membrane slab 4–5 voxels thick fits its mid-surface at about 1.3).
+ */
+export function onOneVesicle(points: readonly Vec3[], voxelSizeA: number): ReturnType<typeof fitSphere> | undefined {
+  const fit = fitSphere(points);
+  return fit && fit.rms <= SPHERE_RMS && fit.radius * voxelSizeA <= VESICLE_MAX_RADIUS_A ? fit : undefined;
+}
+
+const SPHERE_RMS = 2;
+const VESICLE_MAX_RADIUS_A = 1000;

@@ -11,9 +11,9 @@ import { distanceToPolyline, norm, sub } from '../volume/cross-section.js';
 import { meanVoxelSize, type Volume } from '../volume/volume.js';
 import { filamentMask, traceFilament } from './filament.js';
 import { maskContains, mergeMasks } from './instance.js';
-import { fitSphere, growMembrane, membraneMask } from './membrane.js';
+import { growMembrane, membraneMask, onOneVesicle } from './membrane.js';
 import type { Peak } from './nms.js';
-import { filamentReport, isFilament, isMembrane, membraneReport, type FilamentReport, type MembraneReport, type StructureSegmentation } from './structure.js';
+import { combineMembranes, filamentReport, isFilament, isMembrane, membraneReport, type FilamentReport, type MembraneReport, type StructureSegmentation } from './structure.js';
 import type { ParticleMask, VoxelPoint } from './types.js';
 
 /** A filament's outer radius may differ from the clicked one's by this fraction, a membrane's thickness by this much more. */
@@ -125,12 +125,6 @@ function maskPoints(mask: ParticleMask, max = 3000): VoxelPoint[] {
   return points;
 }
 
-/**
- * Two pieces are one vesicle when one sphere of at most VESICLE_MAX_RADIUS_A fits both within
- * SPHERE_RMS voxels (a membrane slab 4–5 voxels thick fits its mid-surface at about 1.3).
- */
-const SPHERE_RMS = 2;
-const VESICLE_MAX_RADIUS_A = 1000;
 
 /**
  * A vesicle's membrane is seen on two sides of it (its normals near the beam are in the missing
@@ -138,25 +132,13 @@ const VESICLE_MAX_RADIUS_A = 1000;
  */
 function mergeLobes(found: FoundStructure[], voxelSizeA: number): FoundStructure[] {
   const out = [...found];
-  const isVesicle = (fit: ReturnType<typeof fitSphere>) => fit !== undefined && fit.rms <= SPHERE_RMS && fit.radius * voxelSizeA <= VESICLE_MAX_RADIUS_A;
   for (let merged = true; merged; ) {
     merged = false;
     for (let i = 0; i < out.length && !merged; i++) {
       for (let j = i + 1; j < out.length && !merged; j++) {
         const a = maskPoints(out[i].mask), b = maskPoints(out[j].mask);
-        if (!isVesicle(fitSphere([...a, ...b])) || !isVesicle(fitSphere(a)) || !isVesicle(fitSphere(b))) continue;
-        const ma = out[i].membrane!, mb = out[j].membrane!;
-        const area = ma.areaNm2 + mb.areaNm2;
-        out[i] = {
-          ...out[i],
-          mask: mergeMasks(out[i].mask, out[j].mask),
-          membrane: {
-            areaNm2: area,
-            thicknessA: (ma.thicknessA * ma.areaNm2 + mb.thicknessA * mb.areaNm2) / area,
-            patches: ma.patches + mb.patches,
-            layering: (ma.layering * ma.patches + mb.layering * mb.patches) / (ma.patches + mb.patches),
-          },
-        };
+        if (!onOneVesicle([...a, ...b], voxelSizeA) || !onOneVesicle(a, voxelSizeA) || !onOneVesicle(b, voxelSizeA)) continue;
+        out[i] = { ...out[i], mask: mergeMasks(out[i].mask, out[j].mask), membrane: combineMembranes(out[i].membrane!, out[j].membrane!) };
         out.splice(j, 1);
         merged = true;
       }

@@ -14,11 +14,12 @@ import { CryosamError } from '../errors.js';
 import { distanceToPolyline, sub, unit, type Vec3 } from '../volume/cross-section.js';
 import { symmetricEigen3 } from '../volume/structure-tensor.js';
 import { sliceCount, sliceShape, sliceToVoxel, voxelToSlice } from '../volume/slice.js';
-import { meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
+import { isInsideVolume, meanVoxelSize, type Axis, type Volume } from '../volume/volume.js';
 import { DEFAULTS } from './defaults.js';
 import type { EmbeddingStore } from './embedding-store.js';
 import { filamentMask, traceFilament, type FilamentOptions, type FilamentTrace } from './filament.js';
-import { growMembrane, membraneMask, type MembraneOptions, type MembraneSheet } from './membrane.js';
+import { growMembrane, membraneMask, onOneVesicle, type MembraneOptions, type MembraneSheet } from './membrane.js';
+import { maskContains, mergeMasks } from './instance.js';
 import { segmentClick } from './segment-prompts.js';
 import type { ResolvedSegmentOptions } from './self-prompting.js';
 import type { ParticleMask, VoxelPoint } from './types.js';
@@ -193,8 +194,40 @@ export function filamentReport(trace: FilamentTrace, voxelSizeA: number): Filame
   };
 }
 
+/** Two pieces of one membrane as one: areas and patches added, thickness and layering averaged. */
+export function combineMembranes(a: MembraneReport, b: MembraneReport): MembraneReport {
+  const area = a.areaNm2 + b.areaNm2;
+  return {
+    areaNm2: area,
+    thicknessA: (a.thicknessA * a.areaNm2 + b.thicknessA * b.areaNm2) / area,
+    patches: a.patches + b.patches,
+    layering: (a.layering * a.patches + b.layering * b.patches) / (a.patches + b.patches),
+  };
+}
+
 export function membraneReport(sheet: MembraneSheet, voxelSizeA: number): MembraneReport {
   return { areaNm2: (sheet.areaVoxels * voxelSizeA ** 2) / 100, thicknessA: sheet.thickness * voxelSizeA, patches: sheet.patches.length, layering: sheet.layering };
+}
+
+/**
+ * The grown sheet's mask and report, with the vesicle's other side when the sheet lies on a small
+ * sphere: the tilt series measures a vesicle on two opposite lobes, and growth from one does not
+ * cross the unmeasured band between them. The other lobe is grown from the point opposite the
+ * click's patch and kept when both lie on one sphere.
+ */
+function withOtherLobe(tomogram: Volume, sheet: MembraneSheet, opts: MembraneOptions): { mask: ParticleMask; membrane: MembraneReport } {
+  const voxelSizeA = meanVoxelSize(tomogram.voxelSize);
+  const mask = membraneMask(sheet, tomogram.shape, opts.spacing);
+  const membrane = membraneReport(sheet, voxelSizeA);
+  const centres = sheet.patches.map((p) => p.centre);
+  const fit = onOneVesicle(centres, voxelSizeA);
+  if (!fit) return { mask, membrane };
+  const seed = centres[0];
+  const opposite = { x: Math.round(2 * fit.centre.x - seed.x), y: Math.round(2 * fit.centre.y - seed.y), z: Math.round(2 * fit.centre.z - seed.z) };
+  if (!isInsideVolume(opposite, tomogram.shape) || maskContains(mask, opposite)) return { mask, membrane };
+  const other = growMembrane(tomogram, opposite, sheet.polarity, opts);
+  if (other.patches.length < 3 || !onOneVesicle([...centres, ...other.patches.map((p) => p.centre)], voxelSizeA)) return { mask, membrane };
+  return { mask: mergeMasks(mask, membraneMask(other, tomogram.shape, opts.spacing)), membrane: combineMembranes(membrane, membraneReport(other, voxelSizeA)) };
 }
 
 export interface SegmentStructureInput {
@@ -222,7 +255,7 @@ export async function segmentStructure(input: SegmentStructureInput): Promise<St
   if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
   if (kind !== 'particle') {
     const sheet = growMembrane(tomogram, click, undefined, sizes.membrane);
-    if (isMembrane(sheet, voxelSizeA)) return { ...base, kind: 'membrane', polarity: sheet.polarity, mask: membraneMask(sheet, tomogram.shape, sizes.membrane.spacing), membrane: membraneReport(sheet, voxelSizeA) };
+    if (isMembrane(sheet, voxelSizeA)) return { ...base, kind: 'membrane', polarity: sheet.polarity, ...withOtherLobe(tomogram, sheet, sizes.membrane) };
     if (isTube) return filamentResult(filament);
     if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
   }
