@@ -6,6 +6,7 @@
  * tube's geometry (scoreTubeMask).
  */
 import { CryosamError } from '../errors.js';
+import { instancesToSemantic } from '../pipeline/labels.js';
 import type { ParticleMask, VoxelPoint } from '../pipeline/types.js';
 import { gaussianFilter3d } from '../volume/gaussian.js';
 import { voxelCount, type Shape3, type Volume } from '../volume/volume.js';
@@ -32,19 +33,7 @@ export function fullMask(mask: MaskInput, shape: Shape3): Uint8Array {
     if (mask.length !== n) throw new CryosamError(`mask holds ${mask.length} voxels, the volume ${n}`);
     return mask;
   }
-  const [nz, ny, nx] = shape;
-  const { z0, z1, y0, y1, x0, x1 } = mask.bbox;
-  const by = y1 - y0, bx = x1 - x0;
-  if (mask.mask.length !== (z1 - z0) * by * bx) throw new CryosamError('ParticleMask: mask size does not match its bbox');
-  const out = new Uint8Array(n);
-  for (let z = Math.max(0, z0); z < Math.min(nz, z1); z++) {
-    for (let y = Math.max(0, y0); y < Math.min(ny, y1); y++) {
-      const from = ((z - z0) * by + (y - y0)) * bx;
-      const row = (z * ny + y) * nx;
-      for (let x = Math.max(0, x0); x < Math.min(nx, x1); x++) if (mask.mask[from + x - x0]) out[row + x] = 1;
-    }
-  }
-  return out;
+  return instancesToSemantic(shape, [mask]).data;
 }
 
 export interface FilamentMaskScore {

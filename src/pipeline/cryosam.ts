@@ -35,7 +35,7 @@ import { segmentClick, segmentPrompts } from './segment-prompts.js';
 import { segmentProposals } from './segment-proposals.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import { StageTimer } from './stage-timer.js';
-import { segmentStructure, type StructureKind, type StructureSegmentation } from './structure.js';
+import { findStructure, segmentStructure, type StructureKind, type StructureSegmentation } from './structure.js';
 import { findStructures, type FoundStructure, type StructureSearch } from './structure-pick.js';
 import { buildQueries } from './query.js';
 import { templateCut } from './template-cut.js';
@@ -208,8 +208,9 @@ export class CryoSam {
     const { options, segment } = resolvePickOptions(opts);
     checkPromptInside(prompt, this.shape);
     const timer = new StageTimer();
-    const clicked = await timer.time('segment prompt', () => segmentStructure({ store: this.store, tomogram: this.tomogram, click: prompt, kind, segment }));
-    if (!clicked || clicked.kind === 'particle') return undefined;
+    // A particle is left to pick(), which segments its prompts itself: not segmented twice.
+    const clicked = await timer.time('segment prompt', () => findStructure({ store: this.store, tomogram: this.tomogram, click: prompt, kind, segment }));
+    if (!clicked) return undefined;
     const features = await timer.time('features', () => this.featureVolume(options.featureSliceStep));
     const query = await timer.time('query', () => buildQueries(features, [clicked.mask], 'mean'));
     const nmsRadius = clicked.filament ? clicked.filament.outerDiameterA / 2 / meanVoxelSize(this.tomogram.voxelSize) : 2 * clicked.sizes.membrane.spacing;

@@ -16,7 +16,7 @@ import type { Peak } from './nms.js';
 import { combineMembranes, filamentReport, isFilament, isMembrane, membraneReport, type FilamentReport, type MembraneReport, type StructureSegmentation } from './structure.js';
 import type { ParticleMask, VoxelPoint } from './types.js';
 
-/** A filament's outer radius may differ from the clicked one's by this fraction, a membrane's thickness by this much more. */
+/** A filament's outer radius may differ from the clicked one's by this fraction, a membrane's thickness by the second. */
 export const FILAMENT_RADIUS_TOLERANCE = 0.3;
 export const MEMBRANE_THICKNESS_TOLERANCE = 0.25;
 /** A trace with this fraction of its axis inside a filament already found repeats it. */
@@ -132,16 +132,18 @@ function maskPoints(mask: ParticleMask, max = 3000): VoxelPoint[] {
  */
 function mergeLobes(found: FoundStructure[], voxelSizeA: number): FoundStructure[] {
   const out = [...found];
-  for (let merged = true; merged; ) {
-    merged = false;
-    for (let i = 0; i < out.length && !merged; i++) {
-      for (let j = i + 1; j < out.length && !merged; j++) {
-        const a = maskPoints(out[i].mask), b = maskPoints(out[j].mask);
-        if (!onOneVesicle([...a, ...b], voxelSizeA) || !onOneVesicle(a, voxelSizeA) || !onOneVesicle(b, voxelSizeA)) continue;
-        out[i] = { ...out[i], mask: mergeMasks(out[i].mask, out[j].mask), membrane: combineMembranes(out[i].membrane!, out[j].membrane!) };
-        out.splice(j, 1);
-        merged = true;
-      }
+  // Each membrane's points and whether it lies on a vesicle, once; a merged pair keeps both points.
+  const points = out.map((f) => maskPoints(f.mask));
+  const vesicle = points.map((p) => onOneVesicle(p, voxelSizeA) !== undefined);
+  for (let i = 0; i < out.length; i++) {
+    for (let j = i + 1; j < out.length; j++) {
+      if (!vesicle[i] || !vesicle[j] || !onOneVesicle([...points[i], ...points[j]], voxelSizeA)) continue;
+      out[i] = { ...out[i], mask: mergeMasks(out[i].mask, out[j].mask), membrane: combineMembranes(out[i].membrane!, out[j].membrane!) };
+      points[i] = [...points[i], ...points[j]];
+      out.splice(j, 1);
+      points.splice(j, 1);
+      vesicle.splice(j, 1);
+      j = i;
     }
   }
   return out;

@@ -21,6 +21,7 @@ import { fftFrequency, rfft3d } from '../../src/volume/fourier.js';
 import { estimateTiltRange } from '../../src/volume/missing-wedge.js';
 import { createVolume, type Shape3, type Volume } from '../../src/volume/volume.js';
 import { runCli } from '../helpers/cli.js';
+import { pearson } from '../../src/volume/stats.js';
 
 const VOXEL_A = 10;
 
@@ -38,19 +39,6 @@ function whiteVolume(shape: Shape3, seed: number): Volume {
 
 function copy(v: Volume): Volume {
   return { ...v, data: v.data.slice() };
-}
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let sa = 0, sb = 0, sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < a.length; i++) {
-    sa += a[i];
-    sb += b[i];
-    sab += a[i] * b[i];
-    saa += a[i] * a[i];
-    sbb += b[i] * b[i];
-  }
-  const n = a.length;
-  return (sab - (sa * sb) / n) / Math.sqrt((saa - (sa * sa) / n) * (sbb - (sb * sb) / n));
 }
 
 /** Signed correlation of two volumes' Fourier components with |k| in [lo, hi) cycles per voxel. */
@@ -173,7 +161,7 @@ test('SNR is measured on the reconstruction: noise-free and noisy correlate as â
   const clean = copy(scene), noisy = copy(scene);
   imageTiltSeries(clean, tilt(), { voxelSizeA: VOXEL_A, snr: null, rng: new Rng(7) });
   imageTiltSeries(noisy, tilt(), { voxelSizeA: VOXEL_A, snr: 0.5, rng: new Rng(7) });
-  const r = correlation(clean.data, noisy.data);
+  const r = pearson(clean.data, noisy.data);
   assert.ok(Math.abs(r - Math.sqrt(0.5 / 1.5)) < 0.03, `correlation ${r}`);
 });
 

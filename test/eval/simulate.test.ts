@@ -10,6 +10,7 @@ import { readPicks } from '../../src/io/coords/index.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pearson } from '../../src/volume/stats.js';
 
 /** A small cellular scene: 3 ribosomes among smaller proteins, a vesicle and gold, wedge, band-pass, noise. */
 function smallConfig(overrides: Partial<SimulationConfig> = {}): SimulationConfig {
@@ -27,19 +28,6 @@ function smallConfig(overrides: Partial<SimulationConfig> = {}): SimulationConfi
     snr: 1,
     ...overrides,
   };
-}
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let sa = 0, sb = 0, sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < a.length; i++) {
-    sa += a[i];
-    sb += b[i];
-    sab += a[i] * b[i];
-    saa += a[i] * a[i];
-    sbb += b[i] * b[i];
-  }
-  const n = a.length;
-  return (sab - (sa * sb) / n) / Math.sqrt((saa - (sa * sa) / n) * (sbb - (sb * sb) / n));
 }
 
 function meanInsideOutside(sim: Simulation): { inside: number; outside: number } {
@@ -124,7 +112,7 @@ test('SNR: noise-free and noisy tomograms of one seed correlate as √(SNR / (1 
   for (const snr of [0.1, 1]) {
     const noisy = await simulateTomogram(smallConfig({ snr }), { seed: 3 });
     assert.deepEqual(noisy.picks, clean.picks, 'noise does not move particles');
-    const r = correlation(clean.tomogram.data, noisy.tomogram.data);
+    const r = pearson(clean.tomogram.data, noisy.tomogram.data);
     assert.ok(Math.abs(r - Math.sqrt(snr / (1 + snr))) < 0.02, `SNR ${snr}: r = ${r}`);
   }
 });
