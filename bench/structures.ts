@@ -215,7 +215,10 @@ async function benchMembranes(seed: number, engine: EngineOptions, out: Structur
       const { value: found, seconds } = await timed(() => session.pickStructures(first!, 'membrane').catch(() => undefined));
       const masks = found?.structures.map((s) => s.mask) ?? [];
       // A found membrane is a true one when most of its mask lies on it (within 2 voxels: precision ≥ 0.5).
-      const hits = masks.map((mask) => truth.membranes.find((m) => scoreMembraneMask(mask, m.id, truth).precision >= 0.5 && overlapWith(mask, m.id, truth.instances.data, sim.tomogram) > 0));
+      const hits = masks.map((mask) => {
+        const full = fullMask(mask, sim.tomogram.shape);
+        return truth.membranes.find((m) => scoreMembraneMask(full, m.id, truth).precision >= 0.5 && overlapWith(full, m.id, truth.instances.data) > 0);
+      });
       const matchedTruth = new Set(hits.filter((m) => m).map((m) => m!.id)).size;
       out.findAll.push({ seed, what: 'membrane', truth: truth.membranes.filter((m) => m.measuredVoxels > 0).length, found: masks.length, matchedTruth, truePositives: hits.filter((m) => m).length, seconds });
     }
@@ -225,8 +228,7 @@ async function benchMembranes(seed: number, engine: EngineOptions, out: Structur
 }
 
 /** Mask voxels on the membrane itself. */
-function overlapWith(mask: ParticleMask, id: number, instances: Int32Array, tomogram: Volume): number {
-  const full = fullMask(mask, tomogram.shape);
+function overlapWith(full: Uint8Array, id: number, instances: Int32Array): number {
   let n = 0;
   for (let i = 0; i < full.length; i++) if (full[i] && instances[i] === id) n++;
   return n;
