@@ -5,18 +5,17 @@
  * that reference (`cryosam batch`) and from a click in itself (`cryosam pick --at`), and scored
  * against its truth. Throughput: the same batch serially, with --jobs 2, through Slurm when a
  * cluster answers, and a rerun of the finished batch; peak memory per worker from the manifest; one
- * pick with one worker thread and with one per core (identical picks required).
+ * pick with one worker thread and with one per core (identical picks required), beside the
+ * machine's ceiling for that gain (the one-thread pick as one process per core, all at once).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { scorePicks } from '../src/eval/score.js';
 import { readPicks } from '../src/io/coords/index.js';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+import { must, timed } from './cli.js';
 
 export interface DatasetRow {
   tomogram: string;
@@ -42,29 +41,12 @@ export interface DatasetBench {
   cores: number;
   /** One pick (the first tomogram, its own click) with 1 and with `cores` worker threads: wall seconds and segment-proposals seconds. */
   singlePick: { workers: number; seconds: number; segmentSeconds: number; peakRssMiB: number }[];
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-async function must(args: string[]): Promise<string> {
-  const r = await cli(args);
-  if (r.code !== 0) throw new Error(`cryosam ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function timed(run: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await run();
-  return (performance.now() - t0) / 1000;
+  /**
+   * The machine's own ceiling for that speed-up: the one-thread pick run as `cores` separate
+   * processes at once (nothing shared, nothing waited for); `seconds` is the slowest one's wall
+   * time, and cores × (one alone) / seconds is the most any threading of the pick could gain here.
+   */
+  concurrent?: { processes: number; seconds: number; ceiling: number };
 }
 
 async function waitSlurm(ids: string[]): Promise<void> {
@@ -115,6 +97,12 @@ export async function benchDataset(preset: string, seeds: number[], log: (line: 
       singlePick.push({ workers, seconds, segmentSeconds: report.stages.find((st) => st.name === 'segment proposals')?.seconds ?? NaN, peakRssMiB: report.peakRssMiB });
       if (workers > 1 && (await fs.readFile(out, 'utf8')) !== (await fs.readFile(path.join(dir, 'single1.star'), 'utf8'))) throw new Error('picks with worker threads differ from picks without');
     }
+    const processes = os.availableParallelism();
+    log(`dataset: the one-thread pick as ${processes} processes at once (the machine's ceiling)`);
+    const concurrentSeconds = await timed(() =>
+      Promise.all(Array.from({ length: processes }, (_, k) => must(['pick', tomos[0], '--at', click(0), '-o', path.join(dir, `concurrent${k}.star`), '--no-cache', '-q', '--workers', '1']))),
+    );
+    const concurrent = { processes, seconds: concurrentSeconds, ceiling: (processes * singlePick[0].seconds) / concurrentSeconds };
     // Each run its own empty cache, so that none reuses another's embeddings.
     const batch = (out: string, extra: string[]) => must(['batch', path.join(dir, 'data', '*', 'tomogram.mrc'), '--reference', ref, '--out', out, ...extra]);
     log('dataset: batch, serially');
@@ -140,7 +128,7 @@ export async function benchDataset(preset: string, seeds: number[], log: (line: 
       const picks = await readPicks(t.outputs[0].file, { voxelSize: 10 });
       rows.push({ tomogram: t.name, seed: seeds[i], particles: truths[i].length, referenceF1: scorePicks(picks, truths[i], radii[i]).f1, ownClickF1: ownF1[i], peakRssMiB: t.peakRssMiB ?? NaN });
     }
-    return { preset, seeds, rows, serialSeconds, jobs2Seconds, slurmSeconds, slurmNote, rerunSeconds, cores: os.availableParallelism(), singlePick };
+    return { preset, seeds, rows, serialSeconds, jobs2Seconds, slurmSeconds, slurmNote, rerunSeconds, cores: os.availableParallelism(), singlePick, concurrent };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -212,6 +212,19 @@ export function renderReport(r: BenchReport): string {
       `Peak RSS of the section: ${st.peakRssMiB} MiB.\n`,
     );
   }
+  const many = r.many;
+  if (many) {
+    const [few, lots] = [many.rows[0], many.rows[many.rows.length - 1]];
+    out.push(
+      '## Many particles: one click on a real-size tomogram\n',
+      `Preset ${many.preset} imaging and look-alikes, ${many.shape.join('×')} voxels (z×y×x) at 10 Å, seed ${many.seed}; one click on the first truth ribosome (\`cryosam pick --at\`, default settings). F1 within the target's equivalent radius. Rounds: the automatic count segments the paper's 512 proposals first, and twice as many again while the template cut keeps targets to the end of the last round.\n`,
+      table(
+        ['ribosomes', 'picks', 'precision', 'recall', 'F1', 'seconds', 'proposals (segmented)', 'rounds', 'peak RSS (MiB)'],
+        many.rows.map((row) => [String(row.particles), String(row.picks), num(row.precision), num(row.recall), num(row.f1), num(row.seconds, 1), `${row.proposals} (${row.segmented})`, String(row.rounds), String(row.peakRssMiB)]),
+      ),
+      few && lots && few !== lots ? `Time with ${lots.particles} ribosomes: ${num(lots.seconds / few.seconds, 2)}× that with ${few.particles}.\n` : '',
+    );
+  }
   const d = r.dataset;
   if (d) {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -239,7 +252,10 @@ export function renderReport(r: BenchReport): string {
         ['one pick', 'wall seconds', 'segment proposals (s)', 'peak RSS (MiB)', 'speed-up'],
         d.singlePick.map((p) => [`${p.workers} worker thread(s)`, num(p.seconds, 1), num(p.segmentSeconds, 1), num(p.peakRssMiB, 0), num(d.singlePick[0].seconds / p.seconds, 2)]),
       ),
-      'Picks with worker threads are checked to be byte-identical to those without.\n',
+      'Picks with worker threads are checked to be byte-identical to those without.' +
+        (d.concurrent
+          ? ` The machine's ceiling: the one-thread pick run as ${d.concurrent.processes} separate processes at once took ${num(d.concurrent.seconds, 1)} s (one alone: ${num(d.singlePick[0].seconds, 1)} s), so no threading of it can gain more than ${num(d.concurrent.ceiling, 2)}× here.\n`
+          : '\n'),
     );
   }
   return out.join('\n') + '\n';

@@ -7,7 +7,7 @@
  *   npm run bench -- [--out DIR] [--quick] [--only quality|speed|memory|io|engines] [--engine NAME]
  *                    [--presets LIST] [--sim-seeds LIST] [--no-ablations] [--no-deepfinder]
  *                    [--dataset-preset NAME] [--dataset-seeds LIST] [--click-presets LIST] [--click-seeds LIST]
- *                    [--structure-seeds LIST]
+ *                    [--structure-seeds LIST] [--many-seed N]
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { promises as fs } from 'node:fs';
@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../src/io/atomic.js';
 import type { EngineOptions } from '../src/engines/registry.js';
 import { benchClicks, type ClicksBench } from './clicks.js';
 import { benchDataset, type DatasetBench } from './dataset.js';
+import { benchMany, type ManyBench } from './many.js';
 import { benchStructures, type StructuresBench } from './structures.js';
 import { benchEngines, type EngineBenchRow } from './engines.js';
 import { benchLargePick, type LargeBench } from './large.js';
@@ -26,7 +27,7 @@ import { fullQuality, quickQuality, runQuality, type QualityResult } from './qua
 import { renderReport } from './report.js';
 import { benchViewer, type ViewerBench } from './viewer.js';
 
-const SECTIONS = ['quality', 'clicks', 'structures', 'speed', 'memory', 'io', 'engines', 'viewer', 'dataset'] as const;
+const SECTIONS = ['quality', 'clicks', 'structures', 'many', 'speed', 'memory', 'io', 'engines', 'viewer', 'dataset'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchReport {
@@ -45,6 +46,7 @@ export interface BenchReport {
   dataset?: DatasetBench;
   clicks?: ClicksBench;
   structures?: StructuresBench;
+  many?: ManyBench;
 }
 
 async function main(): Promise<void> {
@@ -75,12 +77,17 @@ async function main(): Promise<void> {
     .option('--click-presets <list>', 'presets of the clicks section, comma-separated (default realistic,medium)', (v: string) => v.split(',').map((n) => n.trim()), ['realistic', 'medium'])
     .option('--structure-seeds <list>', 'simulation seeds of the structures section (presets filaments and membranes; default 1,2,3)', (v: string) => v.split(',').map(Number), [1, 2, 3])
     .option('--click-seeds <list>', 'simulation seeds of the clicks section (default 1,2,3); each tomogram is clicked on 3 random particles', (v: string) => v.split(',').map(Number), [1, 2, 3])
+    .option('--many-seed <n>', 'simulation seed of the many section (two 200×1024² tomograms, 120 and 900 ribosomes; default 1)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
+      return n;
+    }, 1)
     .option('--dataset-preset <name>', 'preset of the dataset section (default medium)', 'medium')
     .option('--dataset-seeds <list>', 'simulation seeds of the dataset section, one tomogram each (default 11..16)', (v: string) => v.split(',').map(Number), [11, 12, 13, 14, 15, 16])
     .parse(process.argv);
   const opts = program.opts<{
     out: string; quick?: boolean; only?: Section; engine: string; presets?: string[]; simSeeds?: number[]; ablations: boolean; deepfinder: boolean;
-    datasetPreset: string; datasetSeeds: number[]; clickPresets: string[]; clickSeeds: number[]; structureSeeds: number[];
+    datasetPreset: string; datasetSeeds: number[]; clickPresets: string[]; clickSeeds: number[]; structureSeeds: number[]; manySeed: number;
   }>();
   const quick = opts.quick === true;
   const sections: Section[] = opts.only ? [opts.only] : [...SECTIONS];
@@ -114,6 +121,10 @@ async function main(): Promise<void> {
   if (sections.includes('structures')) {
     log('structures: filaments and membranes from one click (simulated, and the real microtubule)');
     report.structures = await benchStructures(quick ? [1] : opts.structureSeeds, engine, outDir, log);
+  }
+  if (sections.includes('many')) {
+    log('many: one click on a real-size tomogram with few and with many ribosomes');
+    report.many = await benchMany(quick ? [64, 256, 256] : [200, 1024, 1024], quick ? [20, 60] : [120, 900], opts.manySeed, log);
   }
   if (sections.includes('speed') || sections.includes('memory')) {
     // One child-process pick serves both: its stage times (speed) and stage peak RSS (memory).

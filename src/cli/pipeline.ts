@@ -330,7 +330,7 @@ export function registerPick(program: Command): void {
     .requiredOption('-o, --output <file>', 'picks to write; their score is the self-template correlation (-1..1) with the template cut, else the feature similarity (0-1)')
     .option('--format <format>', `output format: ${OUTPUT_FORMAT_HELP}`)
     .option('--mask <file>', 'also write a semantic mask (MRC, uint8: 1 = particle)')
-    .option('--top-k <k>', `proposals (NMS peaks, best first) segmented: auto (default: segmented until ${DEFAULTS.pick.autoStopAfterRejects} in a row are rejected, at most ${DEFAULTS.pick.autoTopKLimit}, then the template cut keeps those whose density correlates with a self-template averaged from the prompts and the best matches, after 3D alignment with the missing wedge left out, cut at its Otsu threshold) or a number ≥ 1 (the paper: 512; all that pass the volume rule are kept)`, (v: string): number | 'auto' => {
+    .option('--top-k <k>', `proposals (NMS peaks, best first) segmented: auto (default: segmented until ${DEFAULTS.pick.autoStopAfterRejects} in a row are rejected, at most ${DEFAULTS.pick.autoMinProposals} or, in a larger tomogram, as many as would fill ${DEFAULTS.pick.autoMaxOccupancy * 100}% of its volume with the particle, then the template cut keeps those whose density correlates with a self-template averaged from the prompts and the best matches, after 3D alignment with the missing wedge left out, cut at its Otsu threshold) or a number ≥ 1 (the paper: 512; all that pass the volume rule are kept)`, (v: string): number | 'auto' => {
       const k = v === 'auto' ? v : Number(v);
       if (!isTopK(k)) throw new InvalidArgumentError(`expected ${TOP_K_RULE}, got "${v}"`);
       return k;

@@ -17,7 +17,7 @@ import { noProgress, type ProgressCallback } from '../progress.js';
 import { estimateTiltRange, measuredRegion, type EstimatedTiltRange } from '../volume/missing-wedge.js';
 import { normalizeRobust } from '../volume/normalize.js';
 import { intensityStats, type IntensityStats } from '../volume/stats.js';
-import { inSharedMemory, isInsideVolume, meanVoxelSize, sharedCopy, type Axis, type Shape3, type Volume } from '../volume/volume.js';
+import { inSharedMemory, isInsideVolume, meanVoxelSize, sharedCopy, voxelCount, type Axis, type Shape3, type Volume } from '../volume/volume.js';
 import { cacheKey, DEFAULT_CACHE_LIMIT_BYTES, DiskCache, identityKey, tomogramHash } from './cache.js';
 import { DEFAULTS } from './defaults.js';
 import { EmbeddingStore } from './embedding-store.js';
@@ -32,13 +32,13 @@ import { toPicks } from './picks.js';
 import { buildReference, isSourceOf, REFERENCE_VERSION, sameEngines, sameVoxelSize, type Reference } from './reference.js';
 import { pickReport } from './report.js';
 import { segmentClick, segmentPrompts } from './segment-prompts.js';
-import { segmentProposals } from './segment-proposals.js';
+import { autoProposalLimit, segmentProposals } from './segment-proposals.js';
 import { resolveSegmentOptions, segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import { StageTimer } from './stage-timer.js';
 import { findStructure, segmentStructure, type StructureKind, type StructureSegmentation } from './structure.js';
 import { findStructures, type FoundStructure, type StructureSearch } from './structure-pick.js';
 import { buildQueries } from './query.js';
-import { templateCut } from './template-cut.js';
+import { extendCut, targetsRunPast, templateCut, type TemplateCutInput } from './template-cut.js';
 import { SharedEmbeddings } from './shared-embeddings.js';
 import { SegmentWorkers } from './worker-pool.js';
 import type { Instance, MissingWedgeReport, ParticleMask, ParticleSizeVote, PickOptions, PickResult, ReferenceOptions, ResolvedPickOptions, SegmentOptions, StageReport, VoxelPoint } from './types.js';
@@ -75,7 +75,7 @@ export interface StructurePickResult {
   structures: FoundStructure[];
   report: {
     stages: StageReport[];
-    /** Matching peaks, and those used as seeds (best first, at most DEFAULTS.pick.autoTopKLimit). */
+    /** Matching peaks, and those used as seeds (best first, at most DEFAULTS.structure.maxSeeds). */
     peaks: number;
     seeds: number;
     /** Seeds traced or grown (the rest lay on a structure already found, or came after the stop). */
@@ -107,6 +107,8 @@ interface ParallelSettings {
 
 export class CryoSam {
   private readonly store: EmbeddingStore;
+  /** Slice embeddings shared by this thread and the workers (undefined: no workers, or an engine whose embeddings cannot be shared). */
+  private readonly sharedEmbeddings: SharedEmbeddings | undefined;
   private readonly featureVolumes = new Map<number, FeatureVolume>();
   /** Feature-encoder passes and cache hits so far, so a pick reports its own. */
   private readonly featureCounters = { encoderPasses: { z: 0, y: 0, x: 0 } as Record<Axis, number>, cacheHits: 0 };
@@ -125,7 +127,9 @@ export class CryoSam {
     /** How proposals are segmented on worker threads; undefined: on this thread. */
     private readonly parallel: ParallelSettings | undefined,
   ) {
-    this.store = new EmbeddingStore(tomogram, segmenter, cache, this.embeddingKey());
+    // With workers, every thread's slice embeddings (this one's too) go to one shared arena.
+    this.sharedEmbeddings = parallel ? SharedEmbeddings.create(tomogram.shape, segmenter) : undefined;
+    this.store = new EmbeddingStore(tomogram, segmenter, cache, this.embeddingKey(), undefined, this.sharedEmbeddings);
   }
 
   private embeddingKey(): string {
@@ -215,7 +219,7 @@ export class CryoSam {
     const query = await timer.time('query', () => buildQueries(features, [clicked.mask], 'mean'));
     const nmsRadius = clicked.filament ? clicked.filament.outerDiameterA / 2 / meanVoxelSize(this.tomogram.voxelSize) : 2 * clicked.sizes.membrane.spacing;
     const matched = await timer.time('matching', () => matchFeatures(features, query, { mode: options.matching, pyramid: options.pyramid, similarityThreshold: options.similarityThreshold, nmsRadius }, this.onProgress));
-    const peaks = matched.peaks.slice(0, DEFAULTS.pick.autoTopKLimit);
+    const peaks = matched.peaks.slice(0, DEFAULTS.structure.maxSeeds);
     const search = await timer.time(clicked.kind === 'filament' ? 'trace filaments' : 'grow membranes', () =>
       findStructures({ tomogram: this.tomogram, clicked, click: prompt, peaks, stopAfterRejects: DEFAULTS.pick.autoStopAfterRejects, onProgress: this.onProgress }));
     const instances: Instance[] = search.found.map((f, i) => ({ ...f.mask, id: i + 1, prompted: i === 0, similarity: f.similarity }));
@@ -245,6 +249,23 @@ export class CryoSam {
     const { options, segment } = resolvePickOptions(opts);
     const timer = new StageTimer();
     const before = this.counters();
+    if (!('version' in prompts)) this.checkedSegmentOptions(prompts, opts.segment ?? {});
+    // A pick that will segment many proposals starts its workers now: they start and embed every
+    // slice while this thread segments the prompts, builds features and matches.
+    const manyProposals = options.topK === 'auto' || options.topK >= PREFILL_PROPOSALS;
+    const early = manyProposals ? this.startWorkers(segment, true) : undefined;
+    try {
+      return await this.pickWith(prompts, opts, options, segment, timer, before, early);
+    } finally {
+      // Closed here when the pick failed before handing them on.
+      await early?.then((w) => this.closeWorkers(w), () => {});
+    }
+  }
+
+  private async pickWith(
+    prompts: readonly VoxelPoint[] | Reference, opts: PickOptions, options: ResolvedPickOptions, segment: ResolvedSegmentOptions,
+    timer: StageTimer, before: ReturnType<CryoSam['counters']>, early: Promise<SegmentWorkers> | undefined,
+  ): Promise<PickResult> {
     const given = 'version' in prompts ? this.checkReference(prompts, options.topK) : await this.reference(prompts, { ...options, segment: opts.segment }, timer);
     // The prompted particles take part when they are in this tomogram. The template cut's first round
     // compares with the reference's self-template when it has one (saved, or merged over tomograms), else with the first prompt.
@@ -255,18 +276,22 @@ export class CryoSam {
     const match = (nmsRadius: number, stage = 'matching') => timer.time(stage, () =>
       matchFeatures(features, given.query.vectors, { mode: options.matching, pyramid: options.pyramid, similarityThreshold: options.similarityThreshold, nmsRadius }, this.onProgress));
     const auto = options.topK === 'auto';
-    const proposalsOf = (m: MatchResult) => m.peaks.slice(0, Math.min(options.topK === 'auto' ? DEFAULTS.pick.autoTopKLimit : options.topK, m.peaks.length));
+    const maxProposals = (r: Reference) => (auto ? autoProposalLimit(voxelCount(this.shape), r.particle.meanVoxels) : (options.topK as number));
+    const proposalsOf = (m: MatchResult, r: Reference) => m.peaks.slice(0, Math.min(maxProposals(r), m.peaks.length));
+    // 'auto' segments the paper's K first, and more (doubling) while the cut keeps targets to the end of those.
+    const firstCount = (all: readonly Peak[]) => (auto ? Math.min(all.length, DEFAULTS.pick.autoMinProposals) : all.length);
     let nmsRadius = nmsRadiusOf(given);
     let matched = await match(nmsRadius);
-    const result = await this.withWorkers(segment, proposalsOf(matched).length, timer, async (workers) => {
+    const segmentRange = (reference: Reference, proposals: readonly Peak[], taken: readonly Instance[], workers: SegmentWorkers | undefined, segmentPeak: (peak: Peak) => Promise<ParticleMask | undefined>) =>
+      segmentProposals({
+        store: this.store, shape: this.shape, proposals, taken, nmsRadius, segment, onProgress: this.onProgress,
+        volumeVoxels: [options.volumeRange[0] * reference.particle.meanVoxels, options.volumeRange[1] * reference.particle.meanVoxels],
+        stopAfterRejects: auto ? DEFAULTS.pick.autoStopAfterRejects : Infinity,
+        segmentPeak, ...(workers ? { lookahead: 2 * this.parallel!.workers } : {}),
+      });
+    const first = await this.withWorkers(segment, firstCount(proposalsOf(matched, given)), timer, early, async (workers) => {
       // Each proposal is segmented once: the size vote's masks are the proposals' own.
-      const masks = new Map<string, Promise<ParticleMask | undefined>>();
-      const segmentPeak = (peak: Peak) => {
-        const key = `${peak.x},${peak.y},${peak.z}`;
-        let job = masks.get(key);
-        if (!job) masks.set(key, (job = workers ? workers.segment(peak) : segmentFromPrompt(this.store, this.shape, peak, segment)));
-        return job;
-      };
+      const segmentPeak = this.peakSegmenter(workers, segment);
       let reference = given, vote: ParticleSizeVote | undefined;
       // A reference with a self-template has its size settled: the template's box was sized by it.
       if (prompted.length && !given.average) {
@@ -277,38 +302,61 @@ export class CryoSam {
         reference = withParticleSize(given, vote.votedVoxels);
         if (nmsRadiusOf(reference) !== nmsRadius) matched = await match((nmsRadius = nmsRadiusOf(reference)), 'matching (voted size)');
       }
-      const proposals = proposalsOf(matched);
-      const { meanVoxels } = reference.particle;
-      const segmented = await timer.time('segment proposals', () =>
-        segmentProposals({
-          store: this.store, shape: this.shape, proposals, taken: here, nmsRadius, segment, onProgress: this.onProgress,
-          volumeVoxels: [options.volumeRange[0] * meanVoxels, options.volumeRange[1] * meanVoxels],
-          stopAfterRejects: auto ? DEFAULTS.pick.autoStopAfterRejects : Infinity,
-          segmentPeak, ...(workers ? { lookahead: 2 * this.parallel!.workers } : {}),
-        }),
-      );
-      return { reference, vote, proposals, segmented };
+      const all = proposalsOf(matched, reference);
+      const segmented = await timer.time('segment proposals', () => segmentRange(reference, all.slice(0, firstCount(all)), here, workers, segmentPeak));
+      return { reference, vote, all, segmented };
     });
-    const { reference, vote, proposals, segmented } = result;
+    const { reference, vote, all } = first;
+    let { segmented } = first;
+    let considered = firstCount(all);
     const { equivalentRadius } = reference.particle;
     const centreOf = this.densityCentres(reference);
     const wedge = auto ? this.missingWedge(options.tiltRange) : 'none';
-    const cut = !auto ? undefined : await timer.time('verify and cut', () =>
-      templateCut({
-        tomogram: this.tomogram, prompted, found: segmented.found, centreOf, equivalentRadius,
-        measured: wedge === 'none' ? undefined : measuredRegion(wedge), template: reference.average, onProgress: this.onProgress,
-        threads: this.parallel?.workers ?? 1,
-      }),
-    );
+    const cutInput = (): TemplateCutInput => ({
+      tomogram: this.tomogram, prompted, found: segmented.found, centreOf, equivalentRadius,
+      measured: wedge === 'none' ? undefined : measuredRegion(wedge), template: reference.average, onProgress: this.onProgress,
+      threads: this.parallel?.workers ?? 1,
+    });
+    let cut = auto ? await timer.time('verify and cut', () => templateCut(cutInput())) : undefined;
+    // Targets kept to the end of the proposals segmented, and more proposals left: the tomogram
+    // holds more. Each round is judged by a quick extension of the cut; a full cut ends it.
+    let round = segmented.found, decision = cut, extended = false;
+    while (decision && !segmented.stopped && considered < all.length && targetsRunPast(round, decision.kept)) {
+      const from = considered;
+      considered = Math.min(all.length, 2 * considered);
+      const taken = [...here, ...segmented.found];
+      const more = await this.withWorkers(segment, considered - from, timer, undefined, (workers) =>
+        timer.time('segment more proposals', () => segmentRange(reference, all.slice(from, considered), taken, workers, this.peakSegmenter(workers, segment))));
+      round = more.found;
+      extended ||= round.length > 0;
+      segmented = {
+        found: [...segmented.found, ...more.found], segmented: segmented.segmented + more.segmented, stopped: more.stopped,
+        rejected: { empty: segmented.rejected.empty + more.rejected.empty, volume: segmented.rejected.volume + more.rejected.volume },
+      };
+      const previous = decision;
+      decision = await timer.time('verify more', () => extendCut(previous, round, cutInput()));
+    }
+    if (extended) cut = await timer.time('verify and cut again', () => templateCut(cutInput()));
     const instances = [...here, ...(cut?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
     const picks = toPicks(instances, centreOf, cut?.correlation, this.tomogram.voxelSize);
     const refined: Reference = cut?.average ? { ...reference, average: { ...cut.average, voxelSizeA: cut.average.stride * reference.voxelSizeA, missingWedge: wedge } } : reference;
     const report = pickReport({
-      stages: timer.stages, counters: this.counters(), before, cache: this.cache?.stats, proposals: proposals.length, instances: instances.length, picks: picks.length,
+      stages: timer.stages, counters: this.counters(), before, cache: this.cache?.stats, proposals: considered, segmented: segmented.segmented, instances: instances.length, picks: picks.length,
       rejected: { ...segmented.rejected, duplicate: cut?.rejected.duplicate ?? 0, cut: cut?.rejected.cut ?? 0 },
       options, nmsRadius, match: matched, featureBytes: features.bytes, missingWedge: wedge, particleSize: vote,
     });
     return { picks, instances, reference: refined, report };
+  }
+
+  /** Segments a proposal on the workers, else on this thread; a proposal asked for twice is segmented once. */
+  private peakSegmenter(workers: SegmentWorkers | undefined, segment: ResolvedSegmentOptions): (peak: Peak) => Promise<ParticleMask | undefined> {
+    const masks = new Map<string, Promise<ParticleMask | undefined>>();
+    return (peak) => {
+      const key = `${peak.x},${peak.y},${peak.z}`;
+      let job = masks.get(key);
+      if (!job) masks.set(key, (job = workers ? workers.segment(peak) : segmentFromPrompt(this.store, this.shape, peak, segment)));
+      return job;
+    };
   }
 
   /** The tilt range estimated from the tomogram's power spectrum, once per CryoSam (undefined: no wedge seen). */
@@ -319,37 +367,49 @@ export class CryoSam {
 
   /** Slices embedded by worker threads so far. */
   private workerEmbeddings = 0;
-  /** The workers' shared slice embeddings (null: the engine's embeddings cannot be shared). */
-  private sharedEmbeddings: SharedEmbeddings | null | undefined;
 
   /**
-   * Runs `work` with segmenting workers when this CryoSam has them and there is enough to share;
-   * starting them (and embedding every slice first, for a large pick) is the stage 'start workers'.
+   * Segmenting workers on the tomogram in shared memory; with `prefill`, they first embed every
+   * slice (a pick of hundreds of proposals visits nearly all).
    */
-  private async withWorkers<T>(segment: ResolvedSegmentOptions, proposals: number, timer: StageTimer, work: (workers: SegmentWorkers | undefined) => Promise<T>): Promise<T> {
+  private startWorkers(segment: ResolvedSegmentOptions, prefill: boolean): Promise<SegmentWorkers> | undefined {
     const p = this.parallel;
-    if (!p || proposals < 2) return work(undefined);
-    // Made once per CryoSam: later picks find every slice the first one embedded.
-    this.sharedEmbeddings ??= SharedEmbeddings.create(this.shape, this.segmenter) ?? null;
-    const shared = this.sharedEmbeddings;
-    const workers = await timer.time('start workers', async () => {
-      const started = await SegmentWorkers.start(Math.min(p.workers, proposals), {
-        tomogram: { buffer: this.tomogram.data.buffer as SharedArrayBuffer, shape: this.shape, voxelSize: this.tomogram.voxelSize },
-        engine: p.engine, volumeStats: p.volumeStats, segment, cacheDir: p.cacheDir, cacheLimitBytes: p.cacheLimitBytes, keyPrefix: this.embeddingKey(),
-        sharedEmbeddings: shared?.layout,
-      });
-      if (shared && proposals >= PREFILL_PROPOSALS) await started.prefill().catch(async (err: unknown) => {
-        await started.close();
-        throw err;
-      });
-      return started;
-    });
+    if (!p) return undefined;
+    const starting = SegmentWorkers.start(p.workers, {
+      tomogram: { buffer: this.tomogram.data.buffer as SharedArrayBuffer, shape: this.shape, voxelSize: this.tomogram.voxelSize },
+      engine: p.engine, volumeStats: p.volumeStats, segment, cacheDir: p.cacheDir, cacheLimitBytes: p.cacheLimitBytes, keyPrefix: this.embeddingKey(),
+      sharedEmbeddings: this.sharedEmbeddings?.layout,
+    }, prefill);
+    starting.catch(() => {}); // awaited by the pick, which reports the failure
+    return starting;
+  }
+
+  /**
+   * Runs `work` with segmenting workers when this CryoSam has them and there are proposals to
+   * share: those started early (`early`), else started now. The stage 'start workers' is the time
+   * the pick waits for them.
+   */
+  private async withWorkers<T>(
+    segment: ResolvedSegmentOptions, proposals: number, timer: StageTimer, early: Promise<SegmentWorkers> | undefined,
+    work: (workers: SegmentWorkers | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (!this.parallel || proposals < 2) {
+      await early?.then((w) => this.closeWorkers(w), () => {});
+      return work(undefined);
+    }
+    const workers = await timer.time('start workers', () => early ?? this.startWorkers(segment, proposals >= PREFILL_PROPOSALS)!);
     try {
       return await work(workers);
     } finally {
-      this.workerEmbeddings += workers.embedded;
-      await workers.close();
+      await this.closeWorkers(workers);
     }
+  }
+
+  /** Stops workers (again: harmless), counting the slices they embedded once. */
+  private async closeWorkers(workers: SegmentWorkers): Promise<void> {
+    if (workers.closed) return;
+    this.workerEmbeddings += workers.embedded;
+    await workers.close();
   }
 
   async dispose(): Promise<void> {

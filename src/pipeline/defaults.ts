@@ -20,16 +20,21 @@ export const DEFAULTS = {
   /** Reference and picking (src/pipeline/reference.ts, matching.ts, segment-proposals.ts, template-cut.ts). */
   pick: {
     /**
-     * Proposals segmented: 'auto' segments them best first until AUTO_STOP_AFTER_REJECTS in a row
-     * are rejected (at most autoTopKLimit), then the template cut chooses how many to keep; a number
-     * segments that many and keeps all that pass the volume rule (the paper's K is 512).
+     * Proposals segmented: 'auto' segments them best first until autoStopAfterRejects in a row are
+     * rejected (at most the bound below), then the template cut
+     * chooses how many to keep; a number segments that many and keeps all that pass the volume rule
+     * (the paper's K is 512).
      */
     topK: 'auto' as number | 'auto',
     /**
-     * 'auto' never segments more than the paper's reference K: the cut matched the particle count on
-     * small simulated volumes, but kept 1839 of 12229 peaks on a 200×512×512 volume with 400 particles.
+     * 'auto' segments at most the paper's K (autoMinProposals) or, in a tomogram that can hold more,
+     * as many proposals as would fill this fraction of its volume with particles of the reference's
+     * size: the count follows the tomogram, where a fixed 512 held a 200×1024² tomogram with 900
+     * ribosomes to recall 0.46. No cell is a quarter ribosomes by volume, so in practice the stop
+     * rule below ends the segmenting; this bounds the time where it does not.
      */
-    autoTopKLimit: 512,
+    autoMaxOccupancy: 0.25,
+    autoMinProposals: 512,
     /** With topK 'auto', segmenting stops after this many proposals in a row were rejected. */
     autoStopAfterRejects: 48,
     /**
@@ -68,6 +73,8 @@ export const DEFAULTS = {
   structure: {
     /** What a click segments: 'auto' tries a filament, then a membrane (the 3D tests below), else a particle. */
     kind: 'auto' as 'auto' | 'particle' | 'filament' | 'membrane',
+    /** A structure pick traces or grows at most this many matching peaks, best first (the paper's K); the stop rule (pick.autoStopAfterRejects) usually ends it first. */
+    maxSeeds: 512,
     /** A clicked slice's mask this many times longer than wide lies along a filament: its long axis is tried first as the filament's direction. */
     elongation: 2.5,
     filament: {

@@ -18,6 +18,7 @@ export interface PickReportInput {
   counters: EncoderCounters;
   cache: CacheStats | undefined;
   proposals: number;
+  segmented: number;
   instances: number;
   picks: number;
   rejected: PickReport['rejected'];
@@ -36,6 +37,7 @@ export function pickReport(r: PickReportInput): PickReport {
     encoderPasses: { z: passes('z'), y: passes('y'), x: passes('x') },
     segmenterEmbeddings: r.counters.embedded - r.before.embedded,
     proposals: r.proposals,
+    segmented: r.segmented,
     instances: r.instances,
     picks: r.picks,
     cacheHits: { features: r.counters.featureCacheHits - r.before.featureCacheHits, embeddings: r.counters.embeddingCacheHits - r.before.embeddingCacheHits },

@@ -5,6 +5,7 @@
  * reference particle's (fragments, smaller proteins) is rejected.
  */
 import type { ProgressCallback } from '../progress.js';
+import { DEFAULTS } from './defaults.js';
 import type { Shape3 } from '../volume/volume.js';
 import type { EmbeddingStore } from './embedding-store.js';
 import { maskContains, withoutOverlaps } from './instance.js';
@@ -39,8 +40,21 @@ export interface SegmentProposalsInput {
 export interface SegmentProposalsResult {
   /** Accepted proposals in the order found, numbered after `taken`. */
   found: Instance[];
+  /** Proposals segmented (the others lay on a particle found, or came after the stop rule). */
+  segmented: number;
+  /** Whether the stop rule (stopAfterRejects in a row) ended the segmenting before the last proposal. */
+  stopped: boolean;
   /** Segmented proposals rejected: no particle found there, or a volume out of range. */
   rejected: { empty: number; volume: number };
+}
+
+/**
+ * How many proposals an automatic count may segment: the paper's K, or in a tomogram that can hold
+ * more, as many as would fill DEFAULTS.pick.autoMaxOccupancy of its volume with the particle.
+ */
+export function autoProposalLimit(tomogramVoxels: number, particleVoxels: number): number {
+  const { autoMinProposals, autoMaxOccupancy } = DEFAULTS.pick;
+  return Math.max(autoMinProposals, Math.ceil((autoMaxOccupancy * tomogramVoxels) / Math.max(1, particleVoxels)));
 }
 
 function distance(a: VoxelPoint, b: VoxelPoint): number {
@@ -57,10 +71,13 @@ export async function segmentProposals(input: SegmentProposalsInput): Promise<Se
   // stays so: particles are only added), so it is never segmented.
   const isFound = (peak: Peak) => instances.some((inst) => maskContains(inst, peak) || distance(inst.centroid, peak) < nmsRadius);
   const started = new Map<number, Promise<ParticleMask | undefined>>();
-  let rejectsInARow = 0;
+  let rejectsInARow = 0, segmented = 0, stopped = false;
   for (const [i, peak] of proposals.entries()) {
     if (i % 8 === 0) onProgress({ stage: 'segmenting', done: i, total: proposals.length });
-    if (rejectsInARow >= input.stopAfterRejects) break;
+    if (rejectsInARow >= input.stopAfterRejects) {
+      stopped = true;
+      break;
+    }
     if (isFound(peak)) continue;
     for (let j = i; j < Math.min(proposals.length, i + (input.lookahead ?? 1)); j++) {
       if (started.has(j) || isFound(proposals[j])) continue;
@@ -68,9 +85,10 @@ export async function segmentProposals(input: SegmentProposalsInput): Promise<Se
       job.catch(() => {}); // a proposal started ahead and then not needed must not fail the pick
       started.set(j, job);
     }
-    const segmented = await (started.get(i) ?? segmentPeak(peak));
+    const made = await (started.get(i) ?? segmentPeak(peak));
     started.delete(i);
-    const mask = segmented && withoutOverlaps(segmented, instances);
+    segmented++;
+    const mask = made && withoutOverlaps(made, instances);
     const verdict = !mask || mask.voxels === 0 ? 'empty' : mask.voxels < minVoxels || mask.voxels > maxVoxels ? 'volume' : undefined;
     if (verdict || !mask) {
       rejected[verdict ?? 'empty']++;
@@ -81,5 +99,5 @@ export async function segmentProposals(input: SegmentProposalsInput): Promise<Se
     instances.push({ ...mask, id: instances.length + 1, prompted: false, similarity: peak.score });
   }
   onProgress({ stage: 'segmenting', done: proposals.length, total: proposals.length });
-  return { found: instances.slice(input.taken.length), rejected };
+  return { found: instances.slice(input.taken.length), segmented, stopped, rejected };
 }

@@ -12,7 +12,7 @@ import { EmbeddingStore } from './embedding-store.js';
 import { segmentFromPrompt } from './self-prompting.js';
 import { SharedEmbeddings } from './shared-embeddings.js';
 import { sliceCount } from '../volume/slice.js';
-import type { PrefillRequest, SegmentWorkerData, SegmentWorkerReply, SegmentWorkerRequest } from './worker-pool.js';
+import type { SegmentWorkerData, SegmentWorkerReply, SegmentWorkerRequest } from './worker-pool.js';
 
 const data = workerData as SegmentWorkerData;
 const tomogram = { data: new Float32Array(data.tomogram.buffer), shape: data.tomogram.shape, voxelSize: data.tomogram.voxelSize };
@@ -30,13 +30,8 @@ async function prefill(index: number, count: number): Promise<void> {
   }
 }
 
-parentPort!.on('message', (request: SegmentWorkerRequest | PrefillRequest) => {
+parentPort!.on('message', (request: SegmentWorkerRequest) => {
   void (async () => {
-    if ('prefill' in request) {
-      await prefill(request.prefill.index, request.prefill.count);
-      parentPort!.postMessage({ prefilled: true, embedded: store.stats.embedded });
-      return;
-    }
     try {
       const mask = await segmentFromPrompt(store, tomogram.shape, request.peak, data.segment);
       const reply: SegmentWorkerReply = { id: request.id, mask, embedded: store.stats.embedded };
@@ -47,3 +42,7 @@ parentPort!.on('message', (request: SegmentWorkerRequest | PrefillRequest) => {
   })();
 });
 parentPort!.postMessage({ ready: true });
+if (data.prefill) {
+  await prefill(data.prefill.index, data.prefill.count);
+  parentPort!.postMessage({ prefilled: true, embedded: store.stats.embedded });
+}

@@ -62,6 +62,25 @@ export function cutCount(sorted: readonly number[]): number {
   return upper > 0 && lower >= SAME_POPULATION_RATIO * upper ? sorted.length : k;
 }
 
+/** The proposals found last (this fraction of a round's, at least MIN_CUT_INSTANCES) tell whether targets ran out. */
+const TAIL_FRACTION = 0.25;
+/** Targets have not run out when the cut keeps at least this fraction of the proposals found last. */
+const TAIL_KEPT = 0.5;
+
+/**
+ * Whether the cut kept targets to the end of the proposals found in the latest round of
+ * segmenting (`round`, in the order found: best similarity first): then the proposals segmented
+ * stopped short of the tomogram's targets, and an automatic count segments more. Where the targets
+ * ran out, the last proposals are look-alikes and fragments the cut drops (on the realistic preset
+ * it kept fewer than TAIL_KEPT of them).
+ */
+export function targetsRunPast(round: readonly Instance[], kept: readonly Instance[]): boolean {
+  const tail = Math.max(MIN_CUT_INSTANCES, Math.ceil(TAIL_FRACTION * round.length));
+  if (round.length < tail) return false;
+  const keptSet = new Set(kept);
+  return round.slice(round.length - tail).filter((inst) => keptSet.has(inst)).length >= TAIL_KEPT * tail;
+}
+
 export interface TemplateCutInput {
   tomogram: Volume;
   /** The prompted particles that have a mask: they seed the self-template and are never cut. */
@@ -109,10 +128,37 @@ export async function templateCut(input: TemplateCutInput): Promise<TemplateCutR
     found.forEach((inst, i) => correlation.set(inst, aligned.candidateScores[i]));
     average = aligned.average;
   }
-  const order = found.map((inst) => ({ inst, z: fisherZ(correlation.get(inst) ?? -1) })).sort((a, b) => b.z - a.z);
+  return { ...cutAt(input, correlation), correlation, ...(average ? { average } : {}) };
+}
+
+/**
+ * A cut extended to the particles found after it (`added`, also in `input.found`), for deciding
+ * whether to segment more, at a quarter of a full cut's cost: each added particle is aligned once
+ * to the cut's self-template (no refinement rounds), and all the correlations are cut again. The
+ * pick's final cut is a full templateCut.
+ */
+export async function extendCut(previous: TemplateCutResult, added: readonly Instance[], input: TemplateCutInput): Promise<TemplateCutResult> {
+  if (!previous.average || added.length === 0) return previous;
+  const aligned = await alignToSelfTemplate(
+    { tomogram: input.tomogram, prompts: [], candidates: added.map(input.centreOf), equivalentRadius: input.equivalentRadius, measured: input.measured, template: previous.average },
+    { rounds: 1 },
+    input.onProgress,
+    input.threads ?? 1,
+  );
+  const correlation = new Map(previous.correlation);
+  added.forEach((inst, i) => correlation.set(inst, aligned.candidateScores[i]));
+  return { ...cutAt(input, correlation), correlation, average: previous.average };
+}
+
+/** The found particles kept by their correlations: a particle found twice once, then Otsu's cut (cutCount). */
+function cutAt(input: TemplateCutInput, correlation: ReadonlyMap<Instance, number>): Pick<TemplateCutResult, 'kept' | 'rejected'> {
+  const { prompted, centreOf, equivalentRadius } = input;
+  // Best similarity first, then by correlation: ties keep the similarity order.
+  const bySimilarity = [...input.found].sort((a, b) => b.similarity - a.similarity);
+  const order = bySimilarity.map((inst) => ({ inst, z: fisherZ(correlation.get(inst) ?? -1) })).sort((a, b) => b.z - a.z);
   const duplicates = repeatedParticles(order.map((o) => o.inst), centreOf, equivalentRadius, prompted.map(centreOf));
   const unique = order.filter((o) => !duplicates.has(o.inst));
   const cut = new Set(unique.slice(cutCount(unique.map((o) => o.z))).map((o) => o.inst));
   const kept = input.found.filter((inst) => !cut.has(inst) && !duplicates.has(inst));
-  return { kept, correlation, rejected: { duplicate: duplicates.size, cut: cut.size }, ...(average ? { average } : {}) };
+  return { kept, rejected: { duplicate: duplicates.size, cut: cut.size } };
 }

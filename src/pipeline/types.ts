@@ -138,7 +138,10 @@ export interface PickReport {
   encoderPasses: Record<Axis, number>;
   /** Slices embedded by the segmenter. */
   segmenterEmbeddings: number;
+  /** Proposals that could be segmented: matching peaks, best first, at most top-K (or the automatic count's limit). */
   proposals: number;
+  /** Proposals segmented: the others lay on a particle already found, or came after the automatic count's stop rule. */
+  segmented: number;
   instances: number;
   picks: number;
   cacheHits: { features: number; embeddings: number };

@@ -22,16 +22,13 @@ export interface SegmentWorkerData {
   keyPrefix: string;
   /** Slice embeddings shared by all workers, when the engine allows (src/pipeline/shared-embeddings.ts). */
   sharedEmbeddings: SharedEmbeddingsLayout | undefined;
+  /** This worker embeds slots index, index + count, … of the shared arena (every slice, z then y then x) before anything else. */
+  prefill?: { index: number; count: number } | undefined;
 }
 
 export interface SegmentWorkerRequest {
   id: number;
   peak: VoxelPoint;
-}
-
-/** Embed slots index, index + count, … of the shared arena (every slice of the tomogram, z then y then x). */
-export interface PrefillRequest {
-  prefill: { index: number; count: number };
 }
 
 export type SegmentWorkerReply = { id: number; mask: ParticleMask | undefined; embedded: number } | { id: number; error: string };
@@ -59,14 +56,28 @@ export class SegmentWorkers {
     this.idle.push(...workers);
   }
 
-  /** Starts `count` workers and waits until each has its engines. */
-  static async start(count: number, data: SegmentWorkerData): Promise<SegmentWorkers> {
-    const workers = Array.from({ length: count }, () => new Worker(new URL('./segment-worker.js', import.meta.url), { workerData: data }));
-    // Each worker says it is ready once its engines are made; its own listeners come off after.
+  /**
+   * Starts `count` workers and waits until each has its engines and, with `prefill`, has embedded
+   * its share of every slice into the shared arena (slots k, k + count, …): a pick that segments
+   * many proposals visits nearly every slice, and workers that embedded them on demand would wait
+   * for each other's slices. The workers begin on their own, so they work while this thread is busy.
+   */
+  static async start(count: number, data: SegmentWorkerData, prefill: boolean): Promise<SegmentWorkers> {
+    // Only into a shared arena: embeddings of a worker's own would help no other worker.
+    const prefilling = prefill && data.sharedEmbeddings !== undefined;
+    const workers = Array.from({ length: count }, (_, index) => {
+      const own: SegmentWorkerData = { ...data, prefill: prefilling ? { index, count } : undefined };
+      return new Worker(new URL('./segment-worker.js', import.meta.url), { workerData: own });
+    });
+    const embedded = new Map<Worker, number>();
+    // Listened for from the start: a worker may be done before this thread next looks.
     const waits = workers.map((w) => {
       let done: () => void = () => {};
-      const ready = new Promise<void>((resolve, reject) => {
-        const onMessage = () => (done(), resolve());
+      const finished = new Promise<void>((resolve, reject) => {
+        const onMessage = (m: { ready?: boolean; prefilled?: boolean; embedded?: number }) => {
+          if (m.prefilled) embedded.set(w, m.embedded ?? 0);
+          if (m.prefilled || (m.ready && !prefilling)) (done(), resolve());
+        };
         const onError = (err: Error) => (done(), reject(err));
         const onExit = (code: number) => (done(), reject(new CryosamError(`a segmenting worker stopped while starting (exit code ${code})`)));
         done = () => {
@@ -78,7 +89,7 @@ export class SegmentWorkers {
         w.on('error', onError);
         w.on('exit', onExit);
       });
-      return ready;
+      return finished;
     });
     try {
       await Promise.all(waits);
@@ -86,32 +97,9 @@ export class SegmentWorkers {
       await Promise.all(workers.map((w) => w.terminate()));
       throw err;
     }
-    return new SegmentWorkers(workers);
-  }
-
-  /**
-   * Every slice embedded into the shared arena, the workers taking turns: a pick that segments
-   * many proposals visits nearly every slice, and workers that embedded them on demand would wait
-   * for each other's slices.
-   */
-  async prefill(): Promise<void> {
-    const count = this.workers.length;
-    await Promise.all(
-      this.workers.map(
-        (w, index) =>
-          new Promise<void>((resolve, reject) => {
-            const onMessage = (m: { prefilled?: boolean; embedded?: number }) => {
-              if (!m.prefilled) return;
-              w.off('message', onMessage);
-              this.embeddedBy.set(w, m.embedded ?? 0);
-              resolve();
-            };
-            w.on('message', onMessage);
-            w.once('error', reject);
-            w.postMessage({ prefill: { index, count } } satisfies PrefillRequest);
-          }),
-      ),
-    );
+    const pool = new SegmentWorkers(workers);
+    for (const [w, n] of embedded) pool.embeddedBy.set(w, n);
+    return pool;
   }
 
   /** The mask under a proposal, made by the next free worker. */
@@ -129,7 +117,11 @@ export class SegmentWorkers {
     return n;
   }
 
+  /** Whether close() was called. */
+  closed = false;
+
   async close(): Promise<void> {
+    this.closed = true;
     this.queue.length = 0;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
@@ -143,7 +135,7 @@ export class SegmentWorkers {
     }
   }
 
-  private finish(worker: Worker, reply: SegmentWorkerReply | { prefilled: true }): void {
+  private finish(worker: Worker, reply: SegmentWorkerReply | { ready: true } | { prefilled: true }): void {
     if (!('id' in reply)) return;
     const run = this.running.get(reply.id);
     if (!run) return;
