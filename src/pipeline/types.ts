@@ -75,7 +75,8 @@ export interface ReferenceOptions {
 export interface PickOptions extends ReferenceOptions {
   /**
    * Proposals (NMS peaks, best first) segmented. 'auto' (default): segmented until
-   * autoStopAfterRejects in a row are rejected, then the template cut chooses the count and a
+   * autoStopAfterRejects in a row are rejected, in rounds (the paper's 512, then twice as many
+   * while the cut keeps targets to a round's end), then the template cut chooses the count and a
    * pick's score is its template correlation; a number: that many, all kept that pass the volume
    * rule, and a pick's score is its feature similarity.
    */
