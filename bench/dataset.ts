@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { scorePicks } from '../src/eval/score.js';
 import { readPicks } from '../src/io/coords/index.js';
-import { must, timed } from './cli.js';
+import { must, simulateTargets, timed, type SimulatedTargets } from './cli.js';
 
 export interface DatasetRow {
   tomogram: string;
@@ -61,23 +61,17 @@ export async function benchDataset(preset: string, seeds: number[], log: (line: 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cryosam-bench-dataset-'));
   try {
     const tomos: string[] = [];
-    const truths: Awaited<ReturnType<typeof readPicks>>[] = [];
-    const radii: number[] = [];
+    const targets: SimulatedTargets[] = [];
     for (const seed of seeds) {
       log(`dataset: simulating ${preset} seed ${seed}`);
       const sim = path.join(dir, `sim${seed}`);
-      await must(['simulate', sim, '--preset', preset, '--seed', String(seed), '-q']);
+      targets.push(await simulateTargets(sim, ['--preset', preset, '--seed', String(seed)]));
       await fs.mkdir(path.join(dir, 'data', `TS_${seed}`), { recursive: true });
       const tomo = path.join(dir, 'data', `TS_${seed}`, 'tomogram.mrc');
       await fs.rename(path.join(sim, 'tomogram.mrc'), tomo);
       tomos.push(tomo);
-      // Scored as cryosam eval --labels does: matched within the target's equivalent-sphere radius.
-      const simulation = JSON.parse(await fs.readFile(path.join(sim, 'simulation.json'), 'utf8')) as { classes: { id: string; role: string; radiusVoxels: number }[] };
-      const target = simulation.classes.find((c) => c.role === 'target') ?? simulation.classes[0];
-      truths.push(await readPicks(path.join(sim, `picks_${target.id}.csv`), { voxelSize: 10 }));
-      radii.push(target.radiusVoxels);
     }
-    const click = (i: number) => [truths[i][0].x, truths[i][0].y, truths[i][0].z].map(Math.round).join(',');
+    const click = (i: number) => targets[i].click;
     const ref = path.join(dir, 'reference');
     log('dataset: reference from one click in the first tomogram');
     await must(['pick', tomos[0], '--at', click(0), '-o', path.join(dir, 'ref.star'), '--save-reference', ref, '--no-cache', '-q']);
@@ -86,7 +80,7 @@ export async function benchDataset(preset: string, seeds: number[], log: (line: 
       log(`dataset: own click in tomogram ${i + 1}/${tomos.length}`);
       const out = path.join(dir, `own${i}.star`);
       await must(['pick', tomo, '--at', click(i), '-o', out, '--no-cache', '-q']);
-      ownF1.push(scorePicks(await readPicks(out, { voxelSize: 10 }), truths[i], radii[i]).f1);
+      ownF1.push(scorePicks(await readPicks(out, { voxelSize: 10 }), targets[i].truth, targets[i].radius).f1);
     }
     const singlePick: DatasetBench['singlePick'] = [];
     for (const workers of [1, os.availableParallelism()]) {
@@ -126,7 +120,7 @@ export async function benchDataset(preset: string, seeds: number[], log: (line: 
     const rows: DatasetRow[] = [];
     for (const [i, t] of manifest.tomograms.entries()) {
       const picks = await readPicks(t.outputs[0].file, { voxelSize: 10 });
-      rows.push({ tomogram: t.name, seed: seeds[i], particles: truths[i].length, referenceF1: scorePicks(picks, truths[i], radii[i]).f1, ownClickF1: ownF1[i], peakRssMiB: t.peakRssMiB ?? NaN });
+      rows.push({ tomogram: t.name, seed: seeds[i], particles: targets[i].truth.length, referenceF1: scorePicks(picks, targets[i].truth, targets[i].radius).f1, ownClickF1: ownF1[i], peakRssMiB: t.peakRssMiB ?? NaN });
     }
     return { preset, seeds, rows, serialSeconds, jobs2Seconds, slurmSeconds, slurmNote, rerunSeconds, cores: os.availableParallelism(), singlePick, concurrent };
   } finally {

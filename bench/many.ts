@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { scorePicks } from '../src/eval/score.js';
 import { readPicks } from '../src/io/coords/index.js';
-import { must, timed } from './cli.js';
+import { must, simulateTargets, timed } from './cli.js';
 
 export interface ManyRow {
   /** Target ribosomes in the tomogram. */
@@ -53,17 +53,13 @@ export async function benchMany(shape: [number, number, number], counts: readonl
     for (const count of counts) {
       log(`many: simulating ${preset} ${shape.join('×')} with ${count} ribosomes (seed ${seed})`);
       const sim = path.join(dir, `sim${count}`);
-      await must(['simulate', sim, '--preset', preset, '--shape', shape.join(','), '--count', String(count), '--seed', String(seed), '-q']);
-      const simulation = JSON.parse(await fs.readFile(path.join(sim, 'simulation.json'), 'utf8')) as { classes: { id: string; role: string; radiusVoxels: number }[] };
-      const target = simulation.classes.find((c) => c.role === 'target') ?? simulation.classes[0];
-      const truth = await readPicks(path.join(sim, `picks_${target.id}.csv`), { voxelSize: 10 });
-      const click = [truth[0].x, truth[0].y, truth[0].z].map(Math.round).join(',');
+      const { truth, radius, click } = await simulateTargets(sim, ['--preset', preset, '--shape', shape.join(','), '--count', String(count), '--seed', String(seed)]);
       log(`many: one click on ${count} ribosomes`);
       const out = path.join(dir, `picks${count}.star`);
       const seconds = await timed(() => must(['pick', path.join(sim, 'tomogram.mrc'), '--at', click, '-o', out, '--no-cache', '-q']));
       const report = JSON.parse(await fs.readFile(`${out}.report.json`, 'utf8')) as PickReportFile;
       // Scored as cryosam eval --labels does: matched within the target's equivalent-sphere radius.
-      const score = scorePicks(await readPicks(out, { voxelSize: 10 }), truth, target.radiusVoxels);
+      const score = scorePicks(await readPicks(out, { voxelSize: 10 }), truth, radius);
       rows.push({
         particles: truth.length, picks: report.picks, precision: score.precision, recall: score.recall, f1: score.f1, seconds,
         proposals: report.proposals, segmented: report.segmented, rounds: 1 + report.stages.filter((s) => s.name === 'segment more proposals').length,

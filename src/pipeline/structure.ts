@@ -239,25 +239,25 @@ export interface SegmentStructureInput {
 }
 
 /** What the clicked slices show, and the filament or membrane under the click (undefined: neither). */
-async function filamentOrMembrane(input: SegmentStructureInput): Promise<{ base: Omit<StructureSegmentation, 'kind' | 'mask' | 'polarity'>; planes: ClickedPlane[]; structure?: StructureSegmentation & { kind: 'filament' | 'membrane' } }> {
+async function filamentOrMembrane(input: SegmentStructureInput): Promise<{ base: Omit<StructureSegmentation, 'kind' | 'mask' | 'polarity'>; structure?: StructureSegmentation & { kind: 'filament' | 'membrane' } }> {
   const { store, tomogram, click, kind } = input;
   const voxelSizeA = meanVoxelSize(tomogram.voxelSize);
   const sizes = structureSizes(voxelSizeA);
   const planes = await clickedPlanes(store, tomogram, click);
   const base = { planes, sizes, decidedBy: kind === 'auto' ? ('auto' as const) : ('given' as const) };
-  if (kind === 'particle') return { base, planes };
+  if (kind === 'particle') return { base };
   const elongated = planes.filter((p) => p.elongation >= DEFAULTS.structure.elongation);
   const filamentResult = (trace: FilamentTrace) => ({ ...base, kind: 'filament' as const, polarity: trace.polarity, mask: filamentMask(trace, tomogram.shape), filament: filamentReport(trace, voxelSizeA) });
   const filament = kind !== 'membrane' ? traceFilament(tomogram, click, undefined, sizes.filament, elongated.map((p) => p.direction)) : undefined;
   const isTube = isFilament(filament, click, voxelSizeA);
   // A trace the density continues beside a little (an edge-on sheet can look so) is a filament only when no membrane grows there.
-  if (isTube && (kind === 'filament' || filament.sheetness <= DEFAULTS.structure.filament.clearSheetness)) return { base, planes, structure: filamentResult(filament) };
+  if (isTube && (kind === 'filament' || filament.sheetness <= DEFAULTS.structure.filament.clearSheetness)) return { base, structure: filamentResult(filament) };
   if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
   const sheet = growMembrane(tomogram, click, undefined, sizes.membrane);
-  if (isMembrane(sheet, voxelSizeA)) return { base, planes, structure: { ...base, kind: 'membrane' as const, polarity: sheet.polarity, ...withOtherLobe(tomogram, sheet, sizes.membrane) } };
-  if (isTube) return { base, planes, structure: filamentResult(filament) };
+  if (isMembrane(sheet, voxelSizeA)) return { base, structure: { ...base, kind: 'membrane' as const, polarity: sheet.polarity, ...withOtherLobe(tomogram, sheet, sizes.membrane) } };
+  if (isTube) return { base, structure: filamentResult(filament) };
   if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
-  return { base, planes };
+  return { base };
 }
 
 /**
@@ -271,10 +271,10 @@ export async function findStructure(input: SegmentStructureInput): Promise<(Stru
 
 /** Segments what was clicked in 3D; throws "no … found here" when a named kind is not there. */
 export async function segmentStructure(input: SegmentStructureInput): Promise<StructureSegmentation | undefined> {
-  const { base, planes, structure } = await filamentOrMembrane(input);
+  const { base, structure } = await filamentOrMembrane(input);
   if (structure) return structure;
   const mask = await segmentClick(input.store, input.tomogram, input.click, input.segment);
   // The particle's contrast, as the clicked slices' masks show it (the pick reads it off the 3D mask again).
-  const weighted = planes.reduce((sum, p) => sum + p.contrast * p.area, 0);
+  const weighted = base.planes.reduce((sum, p) => sum + p.contrast * p.area, 0);
   return mask && { ...base, kind: 'particle', polarity: weighted < 0 ? -1 : 1, mask };
 }
