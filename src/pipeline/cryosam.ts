@@ -193,13 +193,12 @@ export class CryoSam {
   /**
    * Segments what was clicked in 3D: a round particle as segment() does, a filament followed along
    * its axis, or a membrane grown over its sheet (structure.ts). 'auto' (default) decides from the
-   * clicked slices' masks; a named kind that is not there, or a click where no slice gives a mask,
-   * throws "no … found at …".
+   * clicked slices' masks; a named kind that is not there, or a click with nothing under it (no
+   * slice gives a mask, or the mask does not stand out of the noise: empty ice), throws "no … found at …".
    */
   async segmentStructure(prompt: VoxelPoint, kind: StructureKind | 'auto' = DEFAULTS.structure.kind, opts: SegmentOptions = {}): Promise<StructureSegmentation & { instance: Instance }> {
     const segment = this.checkedSegmentOptions([prompt], opts);
     const found = await segmentStructure({ store: this.store, tomogram: this.tomogram, click: prompt, kind, segment });
-    if (!found) throw new CryosamError(`no structure found at x=${prompt.x}, y=${prompt.y}, z=${prompt.z}: none of the clicked slices gives a mask`);
     return { ...found, instance: { ...found.mask, id: 1, prompted: true, similarity: 1 } };
   }
 

@@ -127,3 +127,95 @@ export function repeatedParticles<T>(ordered: readonly T[], centreOf: (item: T) 
   }
   return repeats;
 }
+
+/** Random placements of a mask at which the noise of its contrast is measured (deterministic). */
+const NULL_PLACEMENTS = 256;
+/** The background a mask's contrast is taken against: voxels up to this far outside it. */
+const SHELL_VOXELS = 2;
+
+/**
+ * How far a mask's contrast stands out of the tomogram's noise at the mask's size and shape: its
+ * mean density minus that of a 2-voxel shell around it, over the standard deviation of the same
+ * difference with the same mask placed at random across the tomogram (Infinity when the mask is too
+ * large to be placed elsewhere). Signed: negative for a dark region. A segmenter always returns some
+ * region, and in empty ice that region is a fluctuation of the noise; a particle's mask stands out
+ * further than a random placement of it does (measured in docs/defaults.md).
+ */
+export function maskSignificance(tomogram: Volume, m: ParticleMask): number {
+  const [nz, ny, nx] = tomogram.shape;
+  const d = tomogram.data;
+  const { z0, y0, x0 } = m.bbox;
+  const box = shellBox(m);
+  const { bz, by, bx } = box;
+  if (bz > nz || by > ny || bx > nx) return Infinity;
+  // The mask's own contrast, leaving out shell voxels beyond the tomogram's edge.
+  const sums = [0, 0, 0], counts = [0, 0, 0];
+  for (let z = 0, k = 0; z < bz; z++) {
+    for (let y = 0; y < by; y++) {
+      for (let x = 0; x < bx; x++, k++) {
+        const tz = z0 - SHELL_VOXELS + z, ty = y0 - SHELL_VOXELS + y, tx = x0 - SHELL_VOXELS + x;
+        if (box.label[k] === 0 || tz < 0 || ty < 0 || tx < 0 || tz >= nz || ty >= ny || tx >= nx) continue;
+        sums[box.label[k]] += d[(tz * ny + ty) * nx + tx];
+        counts[box.label[k]]++;
+      }
+    }
+  }
+  if (counts[1] === 0 || counts[2] === 0) return 0;
+  const observed = sums[1] / counts[1] - sums[2] / counts[2];
+  // Offsets from the box's corner in the tomogram's C order, for placements that fit inside it.
+  const inside: number[] = [], shell: number[] = [];
+  for (let z = 0, k = 0; z < bz; z++) {
+    for (let y = 0; y < by; y++) {
+      for (let x = 0; x < bx; x++, k++) {
+        if (box.label[k] === 1) inside.push((z * ny + y) * nx + x);
+        else if (box.label[k] === 2) shell.push((z * ny + y) * nx + x);
+      }
+    }
+  }
+  let seed = 0x9e3779b9;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return Math.floor((seed / 2 ** 32) * n);
+  };
+  let sum = 0, sum2 = 0;
+  for (let i = 0; i < NULL_PLACEMENTS; i++) {
+    const corner = (random(nz - bz + 1) * ny + random(ny - by + 1)) * nx + random(nx - bx + 1);
+    let a = 0, b = 0;
+    for (const o of inside) a += d[corner + o];
+    for (const o of shell) b += d[corner + o];
+    const c = a / inside.length - b / shell.length;
+    sum += c;
+    sum2 += c * c;
+  }
+  const mean = sum / NULL_PLACEMENTS, sd = Math.sqrt(Math.max(0, sum2 / NULL_PLACEMENTS - mean * mean));
+  return sd > 0 ? (observed - mean) / sd : Infinity;
+}
+
+/** The mask's bounding box padded by the shell, labelled 1 in the mask, 2 in the shell, 0 elsewhere. */
+function shellBox(m: ParticleMask): { bz: number; by: number; bx: number; label: Uint8Array } {
+  const p = SHELL_VOXELS;
+  const { z0, z1, y0, y1, x0, x1 } = m.bbox;
+  const h = y1 - y0, w = x1 - x0;
+  const bz = z1 - z0 + 2 * p, by = h + 2 * p, bx = w + 2 * p;
+  const label = new Uint8Array(bz * by * bx);
+  for (let z = 0; z < z1 - z0; z++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (!m.mask[(z * h + y) * w + x]) continue;
+        for (let dz = -p; dz <= p; dz++) {
+          for (let dy = -p; dy <= p; dy++) {
+            for (let dx = -p; dx <= p; dx++) {
+              if (dz * dz + dy * dy + dx * dx > p * p) continue;
+              const k = ((z + p + dz) * by + y + p + dy) * bx + x + p + dx;
+              if (label[k] === 0) label[k] = 2;
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let z = 0; z < z1 - z0; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    if (m.mask[(z * h + y) * w + x]) label[((z + p) * by + y + p) * bx + x + p] = 1;
+  }
+  return { bz, by, bx, label };
+}

@@ -8,11 +8,13 @@
  * mask's density centre when that lies well away from the click (Dice 0.67 there), and the larger
  * of the two masks is kept.
  */
+import { CryosamError } from '../errors.js';
 import type { ProgressCallback } from '../progress.js';
 import { isInsideVolume, type Volume } from '../volume/volume.js';
 import type { EmbeddingStore } from './embedding-store.js';
-import { equivalentRadius, pointMask, withoutOverlaps } from './instance.js';
-import { centreGeometry, contrastPolarity, densityCentre } from './particle.js';
+import { DEFAULTS } from './defaults.js';
+import { equivalentRadius, withoutOverlaps } from './instance.js';
+import { centreGeometry, contrastPolarity, densityCentre, maskSignificance } from './particle.js';
 import { segmentFromPrompt, type ResolvedSegmentOptions } from './self-prompting.js';
 import type { Instance, ParticleMask, VoxelPoint } from './types.js';
 
@@ -38,6 +40,22 @@ export async function segmentClick(store: EmbeddingStore, tomogram: Volume, clic
   return again && again.voxels > first.voxels ? again : first;
 }
 
+/**
+ * The click's mask, when there is something to segment there: a mask that stands out of the noise
+ * (DEFAULTS.segment.minSignificance). A segmenter returns some region wherever it is prompted, and
+ * in empty ice that region is noise, so a click there is refused rather than given a random blob.
+ */
+export function structureAtClick(tomogram: Volume, click: VoxelPoint, mask: ParticleMask | undefined): ParticleMask {
+  const where = `no structure found at x=${click.x}, y=${click.y}, z=${click.z}`;
+  if (!mask || mask.voxels === 0) throw new CryosamError(`${where}: none of the clicked slices gives a mask`);
+  const significance = Math.abs(maskSignificance(tomogram, mask));
+  const min = DEFAULTS.segment.minSignificance;
+  if (significance < min) {
+    throw new CryosamError(`${where}: the region segmented there (${mask.voxels} voxels) stands out of the noise by ${significance.toFixed(1)} standard deviations, where a structure stands out by at least ${min} (a click in empty ice?)`);
+  }
+  return mask;
+}
+
 export interface SegmentPromptsInput {
   store: EmbeddingStore;
   tomogram: Volume;
@@ -47,15 +65,20 @@ export interface SegmentPromptsInput {
 }
 
 /**
- * One instance per prompt, numbered from 1 in prompt order. A prompt on which no plane yields a
- * mask keeps its voxel alone, so every prompt has an instance.
+ * One instance per prompt, numbered from 1 in prompt order. A prompt with no structure under it
+ * (structureAtClick) is an error naming the prompt: a pick from it would pick noise.
  */
 export async function segmentPrompts(input: SegmentPromptsInput): Promise<Instance[]> {
   const { store, tomogram, prompts, segment, onProgress } = input;
   const instances: Instance[] = [];
   for (const [i, prompt] of prompts.entries()) {
     onProgress({ stage: 'segment prompts', done: i, total: prompts.length });
-    const mask = (await segmentClick(store, tomogram, prompt, segment)) ?? pointMask(prompt, tomogram.shape);
+    let mask: ParticleMask;
+    try {
+      mask = structureAtClick(tomogram, prompt, await segmentClick(store, tomogram, prompt, segment));
+    } catch (e) {
+      throw e instanceof CryosamError && prompts.length > 1 ? new CryosamError(`prompt ${i + 1} of ${prompts.length}: ${e.message}`) : e;
+    }
     instances.push({ ...withoutOverlaps(mask, instances), id: i + 1, prompted: true, similarity: 1 });
   }
   onProgress({ stage: 'segment prompts', done: prompts.length, total: prompts.length });

@@ -20,7 +20,7 @@ import type { EmbeddingStore } from './embedding-store.js';
 import { filamentMask, traceFilament, type FilamentOptions, type FilamentTrace } from './filament.js';
 import { growMembrane, membraneMask, onOneVesicle, type MembraneOptions, type MembraneSheet } from './membrane.js';
 import { maskContains, mergeMasks } from './instance.js';
-import { segmentClick } from './segment-prompts.js';
+import { segmentClick, structureAtClick } from './segment-prompts.js';
 import type { ResolvedSegmentOptions } from './self-prompting.js';
 import type { ParticleMask, VoxelPoint } from './types.js';
 
@@ -269,12 +269,12 @@ export async function findStructure(input: SegmentStructureInput): Promise<(Stru
   return (await filamentOrMembrane(input)).structure;
 }
 
-/** Segments what was clicked in 3D; throws "no … found here" when a named kind is not there. */
-export async function segmentStructure(input: SegmentStructureInput): Promise<StructureSegmentation | undefined> {
+/** Segments what was clicked in 3D; throws "no … found at …" when a named kind, or anything (structureAtClick), is not there. */
+export async function segmentStructure(input: SegmentStructureInput): Promise<StructureSegmentation> {
   const { base, structure } = await filamentOrMembrane(input);
   if (structure) return structure;
-  const mask = await segmentClick(input.store, input.tomogram, input.click, input.segment);
+  const mask = structureAtClick(input.tomogram, input.click, await segmentClick(input.store, input.tomogram, input.click, input.segment));
   // The particle's contrast, as the clicked slices' masks show it (the pick reads it off the 3D mask again).
   const weighted = base.planes.reduce((sum, p) => sum + p.contrast * p.area, 0);
-  return mask && { ...base, kind: 'particle', polarity: weighted < 0 ? -1 : 1, mask };
+  return { ...base, kind: 'particle', polarity: weighted < 0 ? -1 : 1, mask };
 }

@@ -9,6 +9,7 @@ import { sharedDir } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
 
 const MT = path.join(sharedDir(), 'data', 'real_microtubule', '14pf_MT.mrc');
+const DEEPFINDER = path.join(sharedDir(), 'data', 'deepfinder_toy100', 'tomo1_data.mrc');
 
 test('segment and pick a real microtubule from one click: report, helical STAR picks, instance masks', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cryosam-structures-'));
@@ -53,6 +54,28 @@ test('a named structure that is not under the click fails with a clear message a
     const two = await runCli(['pick', MT, '--at', '43,115,23', '--at', '30,60,23', '--structure', 'filament', '-o', path.join(dir, 'p.star'), '--no-cache']);
     assert.notEqual(two.code, 0);
     assert.match(two.stderr, /picks from one click/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a click in empty ice is refused as "no structure found"; a click on a small particle beside it is segmented', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cryosam-ice-'));
+  try {
+    // DeepFinder tomo1: (79, 53, 48) lies 6 voxels or more from every labelled particle; class 1's first particle is at (34, 16, 64).
+    const ice = await runCli(['segment', DEEPFINDER, '--at', '79,53,48', '-o', path.join(dir, 'ice.mrc'), '--no-cache']);
+    assert.equal(ice.code, 1, ice.stderr);
+    assert.match(ice.stderr, /no structure found at x=79, y=53, z=48: the region segmented there \(\d+ voxels\) stands out of the noise by \d\.\d standard deviations/);
+    assert.doesNotMatch(ice.stderr, /\n\s+at /, 'no stack trace');
+    const pick = await runCli(['pick', DEEPFINDER, '--at', '79,53,48', '-o', path.join(dir, 'ice.star'), '--no-cache']);
+    assert.equal(pick.code, 1, pick.stderr);
+    assert.match(pick.stderr, /no structure found at x=79, y=53, z=48/);
+    assert.deepEqual(await fs.readdir(dir), [], 'nothing written');
+    const particle = await runCli(['segment', DEEPFINDER, '--at', '34,16,64', '-o', path.join(dir, 'p.mrc'), '--no-cache']);
+    assert.equal(particle.code, 0, particle.stderr);
+    const report = JSON.parse(await fs.readFile(path.join(dir, 'p.mrc.report.json'), 'utf8'));
+    assert.equal(report.instances[0].kind, 'particle');
+    assert.ok(report.instances[0].voxels > 100, `${report.instances[0].voxels} voxels`);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

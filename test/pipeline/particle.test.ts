@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromBoxMask } from '../../src/pipeline/instance.js';
-import { centreGeometry, contrastPolarity, densityCentre, repeatedParticles } from '../../src/pipeline/particle.js';
+import { DEFAULTS } from '../../src/pipeline/defaults.js';
+import { centreGeometry, contrastPolarity, densityCentre, maskSignificance, repeatedParticles } from '../../src/pipeline/particle.js';
 import { createVolume, type Volume } from '../../src/volume/volume.js';
 import { rng } from './synthetic.js';
 
@@ -49,4 +50,27 @@ test('a particle found twice keeps its first mask; neighbours further than the r
   const repeats = repeatedParticles(ordered, (o) => o.c, 5, [{ x: 0, y: 10, z: 10 }]);
   assert.deepEqual([...repeats].map((o) => o.name), ['a again', 'prompt again']);
   assert.equal(repeatedParticles(ordered, (o) => o.c, 2).size, 0, 'all further apart than 2 voxels');
+});
+
+test('a mask over a particle stands out of the noise; the same mask over noise alone does not', () => {
+  // A dark ball of radius 4 at (24, 24, 12) in noise of sd 1 whose contrast is 1.5 sd: faint voxel by voxel.
+  const vol = createVolume([N, N, N], 10);
+  const rand = rng(11);
+  for (let z = 0; z < N; z++)
+    for (let y = 0; y < N; y++)
+      for (let x = 0; x < N; x++) {
+        const noise = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+        vol.data[(z * N + y) * N + x] = noise - ((z - C) ** 2 + (y - C) ** 2 + (x - 12) ** 2 <= 16 ? 1.5 : 0);
+      }
+  const ballAt = (cx: number) => {
+    const box = new Uint8Array(9 * 9 * 9);
+    for (let z = 0, k = 0; z < 9; z++) for (let y = 0; y < 9; y++) for (let x = 0; x < 9; x++, k++) box[k] = (z - 4) ** 2 + (y - 4) ** 2 + (x - 4) ** 2 <= 16 ? 1 : 0;
+    return fromBoxMask({ z0: C - 4, z1: C + 5, y0: C - 4, y1: C + 5, x0: cx - 4, x1: cx + 5 }, box);
+  };
+  const onParticle = maskSignificance(vol, ballAt(12));
+  assert.ok(onParticle < -DEFAULTS.segment.minSignificance * 2, `on the particle: ${onParticle.toFixed(2)} sd (dark, so negative)`);
+  const onNoise = maskSignificance(vol, ballAt(36));
+  assert.ok(Math.abs(onNoise) < DEFAULTS.segment.minSignificance, `on noise: ${onNoise.toFixed(2)} sd`);
+  // Deterministic: the random placements are the same every time.
+  assert.equal(maskSignificance(vol, ballAt(36)), onNoise);
 });

@@ -4,16 +4,19 @@ import { segmentClick, segmentPrompts } from '../../src/pipeline/segment-prompts
 import { resolveSegmentOptions, segmentFromPrompt } from '../../src/pipeline/self-prompting.js';
 import { easyStage, SHAPE } from './stages.js';
 
-test('each prompt becomes a numbered, prompted instance; masks are disjoint; an empty spot keeps its voxel', async () => {
+test('each prompt becomes a numbered, prompted instance; masks are disjoint; a prompt on nothing is an error naming it', async () => {
   const { particles, store, tomogram } = easyStage();
-  const prompts = [particles[0], { ...particles[0], x: particles[0].x + 1 }, { x: 1, y: 1, z: 1 }];
+  const prompts = [particles[0], { ...particles[0], x: particles[0].x + 1 }];
   const events: number[] = [];
   const instances = await segmentPrompts({ store, tomogram, prompts, segment: resolveSegmentOptions(), onProgress: (e) => events.push(e.done) });
-  assert.deepEqual(instances.map((i) => [i.id, i.prompted, i.similarity]), [[1, true, 1], [2, true, 1], [3, true, 1]]);
+  assert.deepEqual(instances.map((i) => [i.id, i.prompted, i.similarity]), [[1, true, 1], [2, true, 1]]);
   assert.ok(instances[0].voxels > 100, `the particle's mask: ${instances[0].voxels} voxels`);
   assert.equal(instances[1].voxels, 0, 'a second click on the same particle owns none of its voxels');
-  assert.ok(instances[2].voxels <= 1, 'a click in the background gives at most its own voxel');
-  assert.deepEqual(events, [0, 1, 2, 3]);
+  assert.deepEqual(events, [0, 1, 2]);
+  await assert.rejects(
+    segmentPrompts({ store, tomogram, prompts: [...prompts, { x: 1, y: 1, z: 1 }], segment: resolveSegmentOptions(), onProgress: () => {} }),
+    /^CryosamError: prompt 3 of 3: no structure found at x=1, y=1, z=1/,
+  );
 });
 
 test('a click off the particle\'s centre is segmented from the density centre of its first mask', async () => {
