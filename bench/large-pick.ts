@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const input = JSON.parse(await fs.readFile(process.argv[2], 'utf8')) as LargePickInput;
   const rssAtStartMiB = peakRssMiB();
   let t = performance.now();
-  const tomogram = await readMrc(input.tomogram, { shared: true });
+  const tomogram = await readMrc(input.tomogram);
   const readSeconds = (performance.now() - t) / 1000;
   const rssAfterReadMiB = peakRssMiB();
   t = performance.now();

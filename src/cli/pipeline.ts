@@ -155,8 +155,7 @@ function tiltRangeOf(o: { tiltRange?: [number, number] | 'auto' | 'none'; tiltAx
 }
 
 async function loadTomogram(file: string, voxelSizeOverride: number | undefined, needAngstrom: boolean): Promise<Volume> {
-  // Shared memory: the pick's worker threads read the tomogram without a copy.
-  const vol = await readMrc(file, { shared: true });
+  const vol = await readMrc(file);
   if (needAngstrom) vol.voxelSize = requireVoxelSize(vol.voxelSize, file, voxelSizeOverride);
   else if (voxelSizeOverride !== undefined) vol.voxelSize = { x: voxelSizeOverride, y: voxelSizeOverride, z: voxelSizeOverride };
   return vol;

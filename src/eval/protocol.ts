@@ -320,14 +320,21 @@ async function runSeeds(
   };
 }
 
-async function timedPick(
-  session: CryoSam,
-  prompts: VoxelPoint[],
-  pickOptions: PickOptions,
-): Promise<{ result: PickResult; seconds: number }> {
+/** A pick as the protocol scores it; a prompt refused as "no structure found" scores as a pick of nothing. */
+interface TimedPick {
+  result: { picks: PickResult['picks']; instances: PickResult['instances']; report: { stages: PickResult['report']['stages'] } };
+  seconds: number;
+}
+
+async function timedPick(session: CryoSam, prompts: VoxelPoint[], pickOptions: PickOptions): Promise<TimedPick> {
   const started = performance.now();
-  const result = await session.pick(prompts, pickOptions);
-  return { result, seconds: (performance.now() - started) / 1000 };
+  try {
+    const result = await session.pick(prompts, pickOptions);
+    return { result, seconds: (performance.now() - started) / 1000 };
+  } catch (err) {
+    if (!(err instanceof CryosamError && /no structure found/.test(err.message))) throw err;
+    return { result: { picks: [], instances: [], report: { stages: [] } }, seconds: (performance.now() - started) / 1000 };
+  }
 }
 
 function report(opts: { onProgress?: ProgressCallback }, stage: string, done: number, total: number): void {

@@ -15,9 +15,10 @@ import { CryosamError } from '../errors.js';
 import { cacheDir as defaultCacheDir } from '../paths.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { estimateTiltRange, measuredRegion, type EstimatedTiltRange } from '../volume/missing-wedge.js';
+import { gaussianFilter3d } from '../volume/gaussian.js';
 import { normalizeRobust } from '../volume/normalize.js';
 import { intensityStats, type IntensityStats } from '../volume/stats.js';
-import { inSharedMemory, isInsideVolume, meanVoxelSize, sharedCopy, voxelCount, type Axis, type Shape3, type Volume } from '../volume/volume.js';
+import { isInsideVolume, meanVoxelSize, voxelCount, type Axis, type Shape3, type Volume } from '../volume/volume.js';
 import { cacheKey, DEFAULT_CACHE_LIMIT_BYTES, DiskCache, identityKey, tomogramHash } from './cache.js';
 import { DEFAULTS } from './defaults.js';
 import { EmbeddingStore } from './embedding-store.js';
@@ -51,14 +52,14 @@ export interface CryoSamOptions {
   cacheDir?: string | false;
   cacheLimitBytes?: number;
   /**
-   * Normalise the caller's Float32 tomogram array in place (median 0, robust σ 1) instead of a copy:
-   * saves one copy of a large tomogram, and changes the caller's array. Default false.
+   * Normalise (median 0, robust σ 1) the caller's Float32 tomogram array in place instead of a copy
+   * (the smoothed tomogram particles are found in is a copy either way): saves one copy of a large
+   * tomogram, and changes the caller's array. Default false.
    */
   normalizeInPlace?: boolean;
   /**
    * Worker threads that segment proposals (default: the machine's cores; 1: none). They need
-   * engines made from `engine` options and share the tomogram's memory: pass a tomogram held in a
-   * SharedArrayBuffer (readMrc's `shared` option) with normalizeInPlace, or it is copied once.
+   * engines made from `engine` options, and read the smoothed tomogram from shared memory.
    */
   workers?: number;
   onProgress?: ProgressCallback;
@@ -115,8 +116,14 @@ export class CryoSam {
   private estimatedTiltRange: EstimatedTiltRange | null | undefined;
 
   private constructor(
-    /** The normalised tomogram (median 0, robust σ 1). */
+    /** The tomogram normalised (median 0, robust σ 1), then smoothed (DEFAULTS.smoothingSigma): what particles are found in. */
     readonly tomogram: Volume,
+    /**
+     * The tomogram normalised but not smoothed: what filaments and membranes are traced and grown
+     * in (structure.ts), whose rules were measured on the density as reconstructed and which smoothing
+     * turned (microtubule walls grown as membranes: docs/defaults.md).
+     */
+    private readonly unsmoothed: Volume,
     private readonly segmenter: PromptableSegmenter,
     private readonly features: FeatureExtractor,
     private readonly disposeEngines: (() => Promise<void>) | undefined,
@@ -143,10 +150,12 @@ export class CryoSam {
       throw new CryosamError(`tomogram shape ${nz}×${ny}×${nx} does not match its ${tomogram.data.length} voxels`);
     }
     const workers = opts.engines ? 1 : Math.max(1, Math.floor(opts.workers ?? os.availableParallelism()));
-    // Worker threads read the tomogram from shared memory: normalise into a shared buffer.
-    const own = opts.normalizeInPlace === true ? tomogram : { ...tomogram, data: workers > 1 ? sharedCopy(tomogram.data) : tomogram.data.slice() };
-    let normalised = normalizeRobust(own, {}, true);
-    if (workers > 1) normalised = { ...normalised, data: inSharedMemory(normalised.data) };
+    const own = opts.normalizeInPlace === true ? tomogram : { ...tomogram, data: tomogram.data.slice() };
+    const unsmoothed = normalizeRobust(own, {}, true);
+    // Worker threads read the smoothed tomogram from shared memory: smooth into a shared buffer.
+    const smoothedData = workers > 1 ? new Float32Array(new SharedArrayBuffer(unsmoothed.data.byteLength)) : undefined;
+    // Not normalised again: a particle keeps the contrast it has in the tomogram as reconstructed.
+    const normalised = gaussianFilter3d(unsmoothed, DEFAULTS.smoothingSigma, smoothedData);
     const hash = tomogramHash(normalised.data);
     let segmenter: PromptableSegmenter, features: FeatureExtractor, dispose: (() => Promise<void>) | undefined;
     if (opts.engines) {
@@ -167,7 +176,7 @@ export class CryoSam {
     const cacheLimitBytes = opts.cacheLimitBytes ?? DEFAULT_CACHE_LIMIT_BYTES;
     const cache = cacheDir === undefined ? undefined : new DiskCache(cacheDir, cacheLimitBytes);
     const parallel = workers > 1 ? { workers, engine: opts.engine ?? {}, volumeStats, cacheDir, cacheLimitBytes } : undefined;
-    return new CryoSam(normalised, segmenter, features, dispose, cache, hash, opts.onProgress ?? noProgress, parallel);
+    return new CryoSam(normalised, unsmoothed, segmenter, features, dispose, cache, hash, opts.onProgress ?? noProgress, parallel);
   }
 
   get shape(): Shape3 {
@@ -198,7 +207,7 @@ export class CryoSam {
    */
   async segmentStructure(prompt: VoxelPoint, kind: StructureKind | 'auto' = DEFAULTS.structure.kind, opts: SegmentOptions = {}): Promise<StructureSegmentation & { instance: Instance }> {
     const segment = this.checkedSegmentOptions([prompt], opts);
-    const found = await segmentStructure({ store: this.store, tomogram: this.tomogram, click: prompt, kind, segment });
+    const found = await segmentStructure({ store: this.store, tomogram: this.tomogram, unsmoothed: this.unsmoothed, click: prompt, kind, segment });
     return { ...found, instance: { ...found.mask, id: 1, prompted: true, similarity: 1 } };
   }
 
@@ -212,7 +221,7 @@ export class CryoSam {
     checkPromptInside(prompt, this.shape);
     const timer = new StageTimer();
     // A particle is left to pick(), which segments its prompts itself: not segmented twice.
-    const clicked = await timer.time('segment prompt', () => findStructure({ store: this.store, tomogram: this.tomogram, click: prompt, kind, segment }));
+    const clicked = await timer.time('segment prompt', () => findStructure({ store: this.store, tomogram: this.tomogram, unsmoothed: this.unsmoothed, click: prompt, kind, segment }));
     if (!clicked) return undefined;
     const features = await timer.time('features', () => this.featureVolume(options.featureSliceStep));
     const query = await timer.time('query', () => buildQueries(features, [clicked.mask], 'mean'));
@@ -220,7 +229,7 @@ export class CryoSam {
     const matched = await timer.time('matching', () => matchFeatures(features, query, { mode: options.matching, pyramid: options.pyramid, similarityThreshold: options.similarityThreshold, nmsRadius }, this.onProgress));
     const peaks = matched.peaks.slice(0, DEFAULTS.structure.maxSeeds);
     const search = await timer.time(clicked.kind === 'filament' ? 'trace filaments' : 'grow membranes', () =>
-      findStructures({ tomogram: this.tomogram, clicked, click: prompt, peaks, stopAfterRejects: DEFAULTS.pick.autoStopAfterRejects, onProgress: this.onProgress }));
+      findStructures({ tomogram: this.unsmoothed, clicked, click: prompt, peaks, stopAfterRejects: DEFAULTS.pick.autoStopAfterRejects, onProgress: this.onProgress }));
     const instances: Instance[] = search.found.map((f, i) => ({ ...f.mask, id: i + 1, prompted: i === 0, similarity: f.similarity }));
     return {
       kind: clicked.kind,

@@ -51,7 +51,7 @@ export function structureAtClick(tomogram: Volume, click: VoxelPoint, mask: Part
   const significance = Math.abs(maskSignificance(tomogram, mask));
   const min = DEFAULTS.segment.minSignificance;
   if (significance < min) {
-    throw new CryosamError(`${where}: the region segmented there (${mask.voxels} voxels) stands out of the noise by ${significance.toFixed(1)} standard deviations, where a structure stands out by at least ${min} (a click in empty ice?)`);
+    throw new CryosamError(`${where}: the region segmented there (${mask.voxels} voxels) stands out of the noise by ${significance.toFixed(1)} standard deviations, where a structure stands out by at least ${min} (a click in empty ice, or beside the particle?)`);
   }
   return mask;
 }

@@ -232,7 +232,10 @@ function withOtherLobe(tomogram: Volume, sheet: MembraneSheet, opts: MembraneOpt
 
 export interface SegmentStructureInput {
   store: EmbeddingStore;
+  /** The smoothed tomogram a particle is segmented in. */
   tomogram: Volume;
+  /** The tomogram as reconstructed (normalised), which filaments are traced and membranes grown in. */
+  unsmoothed: Volume;
   click: VoxelPoint;
   kind: StructureKind | 'auto';
   segment: ResolvedSegmentOptions;
@@ -240,7 +243,7 @@ export interface SegmentStructureInput {
 
 /** What the clicked slices show, and the filament or membrane under the click (undefined: neither). */
 async function filamentOrMembrane(input: SegmentStructureInput): Promise<{ base: Omit<StructureSegmentation, 'kind' | 'mask' | 'polarity'>; structure?: StructureSegmentation & { kind: 'filament' | 'membrane' } }> {
-  const { store, tomogram, click, kind } = input;
+  const { store, unsmoothed: tomogram, click, kind } = input;
   const voxelSizeA = meanVoxelSize(tomogram.voxelSize);
   const sizes = structureSizes(voxelSizeA);
   const planes = await clickedPlanes(store, tomogram, click);

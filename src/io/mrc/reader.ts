@@ -22,8 +22,6 @@ const X_SLICE_BATCH_BYTES = 64 << 20;
 export interface ReadMrcOptions {
   /** Accept NaN and ±Infinity voxels instead of throwing (default false). */
   allowNonFinite?: boolean;
-  /** Hold the voxels in a SharedArrayBuffer, so worker threads read them without a copy (default false). */
-  shared?: boolean;
 }
 
 export interface MrcReaderOptions {
@@ -75,15 +73,10 @@ export class MrcReader {
     const h = this.header;
     let data: Float32Array;
     if (this.isCanonical()) {
-      data = this.floats(voxelCount(h.shape), options.shared);
+      data = this.floats(voxelCount(h.shape));
       await this.readVoxels(0, data.length, data, 0);
     } else {
       data = await this.decodePermuted();
-      if (options.shared) {
-        const shared = this.floats(data.length, true);
-        shared.set(data);
-        data = shared;
-      }
     }
     if (!options.allowNonFinite && (h.mode === 2 || h.mode === 12)) {
       const bad = firstNonFinite(data);
@@ -154,9 +147,9 @@ export class MrcReader {
   }
 
   /** A float32 array of `count` voxels; a CryosamError naming the file when it cannot be had (too long for one array, or no memory). */
-  private floats(count: number, shared = false): Float32Array {
+  private floats(count: number): Float32Array {
     try {
-      return shared ? new Float32Array(new SharedArrayBuffer(count * 4)) : new Float32Array(count);
+      return new Float32Array(count);
     } catch (err) {
       throw new CryosamError(
         `cannot hold ${count} voxels (${((count * 4) / 2 ** 30).toFixed(1)} GiB as float32) in memory at once: ${(err as Error).message}`,
