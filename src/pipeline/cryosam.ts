@@ -128,7 +128,7 @@ export class CryoSam {
     private readonly features: FeatureExtractor,
     private readonly disposeEngines: (() => Promise<void>) | undefined,
     private readonly cache: DiskCache | undefined,
-    /** sha256 of the normalised voxel data. */
+    /** sha256 of the smoothed voxel data. */
     readonly contentHash: string,
     private readonly onProgress: ProgressCallback,
     /** How proposals are segmented on worker threads; undefined: on this thread. */
@@ -155,8 +155,8 @@ export class CryoSam {
     // Worker threads read the smoothed tomogram from shared memory: smooth into a shared buffer.
     const smoothedData = workers > 1 ? new Float32Array(new SharedArrayBuffer(unsmoothed.data.byteLength)) : undefined;
     // Not normalised again: a particle keeps the contrast it has in the tomogram as reconstructed.
-    const normalised = gaussianFilter3d(unsmoothed, DEFAULTS.smoothingSigma, smoothedData);
-    const hash = tomogramHash(normalised.data);
+    const smoothed = gaussianFilter3d(unsmoothed, DEFAULTS.smoothingSigma, smoothedData);
+    const hash = tomogramHash(smoothed.data);
     let segmenter: PromptableSegmenter, features: FeatureExtractor, dispose: (() => Promise<void>) | undefined;
     if (opts.engines) {
       ({ segmenter, features } = opts.engines);
@@ -169,14 +169,14 @@ export class CryoSam {
     }
     // One intensity scaling for every slice, as the CryoSAM reference normalises DINOv2 input by
     // the tomogram's mean/std: a particle keeps its grey level on every slice it crosses.
-    const volumeStats = segmenter.setVolumeStats || features.setVolumeStats ? intensityStats(normalised.data) : undefined;
+    const volumeStats = segmenter.setVolumeStats || features.setVolumeStats ? intensityStats(smoothed.data) : undefined;
     segmenter.setVolumeStats?.(volumeStats);
     features.setVolumeStats?.(volumeStats);
     const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? defaultCacheDir());
     const cacheLimitBytes = opts.cacheLimitBytes ?? DEFAULT_CACHE_LIMIT_BYTES;
     const cache = cacheDir === undefined ? undefined : new DiskCache(cacheDir, cacheLimitBytes);
     const parallel = workers > 1 ? { workers, engine: opts.engine ?? {}, volumeStats, cacheDir, cacheLimitBytes } : undefined;
-    return new CryoSam(normalised, unsmoothed, segmenter, features, dispose, cache, hash, opts.onProgress ?? noProgress, parallel);
+    return new CryoSam(smoothed, unsmoothed, segmenter, features, dispose, cache, hash, opts.onProgress ?? noProgress, parallel);
   }
 
   get shape(): Shape3 {
