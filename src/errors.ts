@@ -12,3 +12,6 @@ export class CryosamError extends Error {
     this.name = 'CryosamError';
   }
 }
+
+/** "No … found at x, y, z": a click or prompt with nothing (or not the named kind) under it. */
+export class NoStructureError extends CryosamError {}

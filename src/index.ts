@@ -4,7 +4,7 @@
  * are read and written here too. Evaluation and simulation are in 'cryosam/eval', volume helpers in
  * 'cryosam/volume'. The CLI (src/cli) is built on exactly these pieces.
  */
-export { CryosamError } from './errors.js';
+export { CryosamError, NoStructureError } from './errors.js';
 export type { ProgressCallback, ProgressEvent } from './progress.js';
 
 // The pipeline

@@ -7,7 +7,7 @@
  * count as true positives like every other pick. Means and standard deviations are over seeds
  * (sample standard deviation; 0 for a single seed).
  */
-import { CryosamError } from '../errors.js';
+import { CryosamError, NoStructureError } from '../errors.js';
 import type { EngineOptions } from '../engines/registry.js';
 import type { Pick } from '../io/coords/pick.js';
 import { CryoSam } from '../pipeline/cryosam.js';
@@ -332,7 +332,7 @@ async function timedPick(session: CryoSam, prompts: VoxelPoint[], pickOptions: P
     const result = await session.pick(prompts, pickOptions);
     return { result, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
-    if (!(err instanceof CryosamError && /no structure found/.test(err.message))) throw err;
+    if (!(err instanceof NoStructureError)) throw err;
     return { result: { picks: [], instances: [], report: { stages: [] } }, seconds: (performance.now() - started) / 1000 };
   }
 }

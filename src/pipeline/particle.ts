@@ -148,30 +148,25 @@ export function maskSignificance(tomogram: Volume, m: ParticleMask): number {
   const box = shellBox(m);
   const { bz, by, bx } = box;
   if (bz > nz || by > ny || bx > nx) return Infinity;
-  // The mask's own contrast, leaving out shell voxels beyond the tomogram's edge.
+  // In one pass over the box: the mask's own contrast (leaving out shell voxels beyond the
+  // tomogram's edge) and the offsets from the box's corner, in C order, for the random placements.
   const sums = [0, 0, 0], counts = [0, 0, 0];
+  const inside: number[] = [], shell: number[] = [];
   for (let z = 0, k = 0; z < bz; z++) {
     for (let y = 0; y < by; y++) {
       for (let x = 0; x < bx; x++, k++) {
+        const label = box.label[k];
+        if (label === 0) continue;
+        (label === 1 ? inside : shell).push((z * ny + y) * nx + x);
         const tz = z0 - SHELL_VOXELS + z, ty = y0 - SHELL_VOXELS + y, tx = x0 - SHELL_VOXELS + x;
-        if (box.label[k] === 0 || tz < 0 || ty < 0 || tx < 0 || tz >= nz || ty >= ny || tx >= nx) continue;
-        sums[box.label[k]] += d[(tz * ny + ty) * nx + tx];
-        counts[box.label[k]]++;
+        if (tz < 0 || ty < 0 || tx < 0 || tz >= nz || ty >= ny || tx >= nx) continue;
+        sums[label] += d[(tz * ny + ty) * nx + tx];
+        counts[label]++;
       }
     }
   }
   if (counts[1] === 0 || counts[2] === 0) return 0;
   const observed = sums[1] / counts[1] - sums[2] / counts[2];
-  // Offsets from the box's corner in the tomogram's C order, for placements that fit inside it.
-  const inside: number[] = [], shell: number[] = [];
-  for (let z = 0, k = 0; z < bz; z++) {
-    for (let y = 0; y < by; y++) {
-      for (let x = 0; x < bx; x++, k++) {
-        if (box.label[k] === 1) inside.push((z * ny + y) * nx + x);
-        else if (box.label[k] === 2) shell.push((z * ny + y) * nx + x);
-      }
-    }
-  }
   let seed = 0x9e3779b9;
   const random = (n: number) => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;

@@ -8,7 +8,7 @@
  * mask's density centre when that lies well away from the click (Dice 0.67 there), and the larger
  * of the two masks is kept.
  */
-import { CryosamError } from '../errors.js';
+import { NoStructureError } from '../errors.js';
 import type { ProgressCallback } from '../progress.js';
 import { isInsideVolume, type Volume } from '../volume/volume.js';
 import type { EmbeddingStore } from './embedding-store.js';
@@ -47,11 +47,11 @@ export async function segmentClick(store: EmbeddingStore, tomogram: Volume, clic
  */
 export function structureAtClick(tomogram: Volume, click: VoxelPoint, mask: ParticleMask | undefined): ParticleMask {
   const where = `no structure found at x=${click.x}, y=${click.y}, z=${click.z}`;
-  if (!mask || mask.voxels === 0) throw new CryosamError(`${where}: none of the clicked slices gives a mask`);
+  if (!mask || mask.voxels === 0) throw new NoStructureError(`${where}: none of the clicked slices gives a mask`);
   const significance = Math.abs(maskSignificance(tomogram, mask));
   const min = DEFAULTS.segment.minSignificance;
   if (significance < min) {
-    throw new CryosamError(`${where}: the region segmented there (${mask.voxels} voxels) stands out of the noise by ${significance.toFixed(1)} standard deviations, where a structure stands out by at least ${min} (a click in empty ice, or beside the particle?)`);
+    throw new NoStructureError(`${where}: the region segmented there (${mask.voxels} voxels) stands out of the noise by ${significance.toFixed(1)} standard deviations, where a structure stands out by at least ${min} (a click in empty ice, or beside the particle?)`);
   }
   return mask;
 }
@@ -77,7 +77,7 @@ export async function segmentPrompts(input: SegmentPromptsInput): Promise<Instan
     try {
       mask = structureAtClick(tomogram, prompt, await segmentClick(store, tomogram, prompt, segment));
     } catch (e) {
-      throw e instanceof CryosamError && prompts.length > 1 ? new CryosamError(`prompt ${i + 1} of ${prompts.length}: ${e.message}`) : e;
+      throw e instanceof NoStructureError && prompts.length > 1 ? new NoStructureError(`prompt ${i + 1} of ${prompts.length}: ${e.message}`) : e;
     }
     instances.push({ ...withoutOverlaps(mask, instances), id: i + 1, prompted: true, similarity: 1 });
   }

@@ -10,7 +10,7 @@
  * segmented as before (an oblique filament or a sheet seen edge-on can leave compact masks in all
  * three planes, so the masks alone do not decide).
  */
-import { CryosamError } from '../errors.js';
+import { NoStructureError } from '../errors.js';
 import { distanceToPolyline, sub, unit, type Vec3 } from '../volume/cross-section.js';
 import { symmetricEigen3 } from '../volume/structure-tensor.js';
 import { sliceCount, sliceShape, sliceToVoxel, voxelToSlice } from '../volume/slice.js';
@@ -255,11 +255,11 @@ async function filamentOrMembrane(input: SegmentStructureInput): Promise<{ base:
   const isTube = isFilament(filament, click, voxelSizeA);
   // A trace the density continues beside a little (an edge-on sheet can look so) is a filament only when no membrane grows there.
   if (isTube && (kind === 'filament' || filament.sheetness <= DEFAULTS.structure.filament.clearSheetness)) return { base, structure: filamentResult(filament) };
-  if (kind === 'filament') throw new CryosamError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
+  if (kind === 'filament') throw new NoStructureError(`no filament found at x=${click.x}, y=${click.y}, z=${click.z}: nothing traces for ${DEFAULTS.structure.filament.minLengthDiameters} diameters through it`);
   const sheet = growMembrane(tomogram, click, undefined, sizes.membrane);
   if (isMembrane(sheet, voxelSizeA)) return { base, structure: { ...base, kind: 'membrane' as const, polarity: sheet.polarity, ...withOtherLobe(tomogram, sheet, sizes.membrane) } };
   if (isTube) return { base, structure: filamentResult(filament) };
-  if (kind === 'membrane') throw new CryosamError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
+  if (kind === 'membrane') throw new NoStructureError(`no membrane found at x=${click.x}, y=${click.y}, z=${click.z}: no sheet grows ${DEFAULTS.structure.membrane.minExtentA / 2} Å wide through it`);
   return { base };
 }
 
