@@ -45,14 +45,24 @@ export interface LargePickResult {
   peakRssMiB: number;
 }
 
-async function main(): Promise<void> {
-  const input = JSON.parse(await fs.readFile(process.argv[2], 'utf8')) as LargePickInput;
-  const rssAtStartMiB = peakRssMiB();
+/**
+ * The tomogram read and handed to a CryoSam for particles, as `cryosam pick` does once its click is a
+ * particle: the voxels are CryoSam's alone (this returns only their grid), so the one copy picked in
+ * is all the pick holds.
+ */
+async function openForParticles(input: LargePickInput, onProgress: (e: { stage: string }) => void) {
   let t = performance.now();
   const tomogram = await readMrc(input.tomogram);
   const readSeconds = (performance.now() - t) / 1000;
   const rssAfterReadMiB = peakRssMiB();
   t = performance.now();
+  const cryosam = await CryoSam.create(tomogram, { engine: input.engine, cacheDir: false, normalizeInPlace: true, structures: false, onProgress });
+  return { cryosam, shape: tomogram.shape, tomogramMiB: tomogram.data.byteLength / 2 ** 20, readSeconds, rssAfterReadMiB, createSeconds: (performance.now() - t) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const input = JSON.parse(await fs.readFile(process.argv[2], 'utf8')) as LargePickInput;
+  const rssAtStartMiB = peakRssMiB();
   // Stage changes go to stderr, which the parent passes through, so a long run shows where it is.
   let stage = '';
   const onProgress = (e: { stage: string }) => {
@@ -60,8 +70,7 @@ async function main(): Promise<void> {
     stage = e.stage;
     process.stderr.write(`[large pick ${new Date().toISOString().slice(11, 19)}] ${stage}\n`);
   };
-  const cryosam = await CryoSam.create(tomogram, { engine: input.engine, cacheDir: false, normalizeInPlace: true, onProgress });
-  const createSeconds = (performance.now() - t) / 1000;
+  const { cryosam, shape, tomogramMiB, readSeconds, rssAfterReadMiB, createSeconds } = await openForParticles(input, onProgress);
   const rssAfterCreateMiB = peakRssMiB();
   const run = async (matching: 'hierarchical' | 'naive') => {
     const started = performance.now();
@@ -76,8 +85,8 @@ async function main(): Promise<void> {
   const naive = await run('naive');
   await cryosam.dispose();
   const result: LargePickResult = {
-    shape: tomogram.shape,
-    tomogramMiB: tomogram.data.byteLength / 2 ** 20,
+    shape,
+    tomogramMiB,
     readSeconds,
     rssAtStartMiB,
     rssAfterReadMiB,

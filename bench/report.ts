@@ -163,11 +163,11 @@ export function renderReport(r: BenchReport): string {
   if (c) {
     out.push(
       '## Clicks off the particle centre\n',
-      'One click per pick on a random target particle, at 0, 1/3 and 1/2 of the particle radius from its centre in a random direction (the same particle and direction at each distance); automatic count. F1 within the particle radius; prompt Dice: the clicked particle\'s 3D mask against its true mask. Sphere: a sphere of the particle\'s true volume at its true centre.\n',
+      'One click per pick on a random target particle, at 0, 1/3 and 1/2 of the particle radius from its centre in a random direction (the same particle and direction at each distance); automatic count. F1 within the particle radius; prompt Dice: the clicked particle\'s 3D mask against its true mask; semantic Dice: the union of the pick\'s masks against the union of the target class\'s true masks. Sphere: a sphere of the particle\'s true volume at its true centre.\n',
       table(
-        ['preset', 'seeds', 'click off centre (radii)', 'runs', 'precision', 'recall', 'F1', 'worst F1', 'prompt Dice', 'worst prompt Dice', 'sphere Dice'],
+        ['preset', 'seeds', 'click off centre (radii)', 'runs', 'precision', 'recall', 'F1', 'worst F1', 'prompt Dice', 'worst prompt Dice', 'semantic Dice', 'sphere Dice'],
         c.presets.flatMap((p) => p.rows.map((row) => [
-          p.preset, p.simulationSeeds.join(','), num(row.fraction, 2), String(row.runs.length), meanSd(row.precision), meanSd(row.recall), meanSd(row.f1), num(row.worstF1), meanSd(row.promptDice), num(row.worstPromptDice), meanSd(p.sphereDice),
+          p.preset, p.simulationSeeds.join(','), num(row.fraction, 2), String(row.runs.length), meanSd(row.precision), meanSd(row.recall), meanSd(row.f1), num(row.worstF1), meanSd(row.promptDice), num(row.worstPromptDice), meanSd(row.semanticDice), meanSd(p.sphereDice),
         ])),
       ),
     );

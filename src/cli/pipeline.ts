@@ -183,9 +183,17 @@ async function promptsOf(o: CommonOptions, tomo: Volume, tomoFile: string): Prom
   return o.at;
 }
 
-async function openCryoSam(tomo: Volume, o: CommonOptions, onProgress: ReturnType<typeof createCliProgress>['onProgress'], workers?: number): Promise<CryoSam> {
+/** A tomogram's grid without its voxels: what the CLI keeps once CryoSam holds the voxels. */
+type Grid = Pick<Volume, 'shape' | 'voxelSize'>;
+
+function gridOf(v: Volume): Grid {
+  return { shape: v.shape, voxelSize: v.voxelSize };
+}
+
+async function openCryoSam(tomo: Volume, o: CommonOptions, onProgress: ReturnType<typeof createCliProgress>['onProgress'], workers?: number, structures = true): Promise<CryoSam> {
   return CryoSam.create(tomo, {
     ...(workers ? { workers } : {}),
+    structures,
     engine: { engine: o.engine, modelsDir: o.modelsDir, device: o.device, threads: o.threads },
     cacheDir: o.cache ? (o.cacheDir ?? cacheDir()) : false,
     // The CLI read the tomogram for CryoSam alone: no second copy of it.
@@ -194,7 +202,7 @@ async function openCryoSam(tomo: Volume, o: CommonOptions, onProgress: ReturnTyp
   });
 }
 
-async function writeInstanceOutputs(tomo: Volume, instances: Instance[], semanticFile: string | undefined, labelsFile: string | undefined): Promise<void> {
+async function writeInstanceOutputs(tomo: Grid, instances: Instance[], semanticFile: string | undefined, labelsFile: string | undefined): Promise<void> {
   if (semanticFile) await writeMrc(semanticFile, instancesToSemantic(tomo.shape, instances, tomo.voxelSize), { label: 'cryosam semantic mask' });
   if (labelsFile) await writeMrc(labelsFile, instancesToLabels(tomo.shape, instances, tomo.voxelSize), { label: 'cryosam instance labels' });
 }
@@ -234,7 +242,7 @@ function toReferenceSampling(tomo: Volume, referenceA: number, file: string, o: 
 }
 
 /** A position on the rescaled grid back on the tomogram's own (rescaleVolume: output k sits at input (k + 0.5)·s − 0.5). */
-function toOriginalSampling(p: VoxelPoint, original: Volume, rescaled: Volume): VoxelPoint {
+function toOriginalSampling(p: VoxelPoint, original: Grid, rescaled: Grid): VoxelPoint {
   const back = (v: number, a: 'x' | 'y' | 'z') => (v + 0.5) * (rescaled.voxelSize[a] / original.voxelSize[a]) - 0.5;
   return { x: back(p.x, 'x'), y: back(p.y, 'y'), z: back(p.z, 'z') };
 }
@@ -363,11 +371,8 @@ export function registerPick(program: Command): void {
       if (o.reference && (o.at?.length || o.prompts)) throw new CryosamError('give prompts (--at, --prompts) or --reference, not both');
       const saved = o.reference ? await loadReference(o.reference) : undefined;
       const t0 = performance.now();
-      const original = await loadTomogram(tomoFile, o.voxelSize, true);
-      const prompts = saved ? [] : await promptsOf(o, original, tomoFile);
-      const tomo = saved ? toReferenceSampling(original, saved.voxelSizeA, tomoFile, o) : original;
       const progress = createCliProgress(o.quiet);
-      const sam = await openCryoSam(tomo, o, progress.onProgress, o.workers);
+      const { sam, original, tomo, prompts, rescaled } = await openForPick(tomoFile, o, saved, progress.onProgress);
       try {
         const options: PickOptions = {
           topK: o.topK, matching: o.matching, similarityThreshold: o.similarityThreshold, query: o.query,
@@ -381,10 +386,12 @@ export function registerPick(program: Command): void {
           await writeStructurePick(structure, { tomoFile, tomo, o, format, t0, engines: sam.engineIdentities(), prompts });
           return;
         }
+        // A particle pick needs one copy of the tomogram, the smoothed one (the CLI holds no voxels).
+        sam.particlesOnly();
         const result = await sam.pick(saved ?? prompts, options);
         progress.stop();
         cacheNote(o, result.report.cacheHits);
-        const picks = tomo === original ? result.picks : result.picks.map((p) => ({ ...p, ...toOriginalSampling(p, original, tomo) }));
+        const picks = !rescaled ? result.picks : result.picks.map((p) => ({ ...p, ...toOriginalSampling(p, original, tomo) }));
         await writePicks(o.output, picks, { voxelSize: meanVoxelSize(original.voxelSize), shape: original.shape }, { format, tomoName: tomogramName(tomoFile) });
         await writeInstanceOutputs(tomo, result.instances, o.mask, o.labels);
         // A reference made here names this tomogram's file as its source.
@@ -398,7 +405,7 @@ export function registerPick(program: Command): void {
             sourceTomograms: reference.sources.map((s) => s.tomogram ?? null),
             sourcePrompts: reference.sources.reduce((n, s) => n + s.prompts.length, 0),
             voxelSizeA: reference.voxelSizeA,
-            rescaledFromA: tomo === original ? null : meanVoxelSize(original.voxelSize),
+            rescaledFromA: !rescaled ? null : meanVoxelSize(original.voxelSize),
             saved: o.saveReference ? path.resolve(o.saveReference) : null,
             average: o.average ?? null,
           },
@@ -418,6 +425,19 @@ export function registerPick(program: Command): void {
 }
 
 /**
+ * The pick's CryoSam on the tomogram (rescaled to a saved reference's voxel size), its prompts, and
+ * the grids of the file and of what is picked. The voxels are CryoSam's alone: the CLI keeps no
+ * reference to them, so that particlesOnly() frees the unsmoothed copy.
+ */
+async function openForPick(tomoFile: string, o: CommonOptions & { mask?: string; labels?: string; workers?: number }, saved: Reference | undefined, onProgress: ReturnType<typeof createCliProgress>['onProgress']) {
+  const original = await loadTomogram(tomoFile, o.voxelSize, true);
+  const prompts = saved ? [] : await promptsOf(o, original, tomoFile);
+  const tomo = saved ? toReferenceSampling(original, saved.voxelSizeA, tomoFile, o) : original;
+  const sam = await openCryoSam(tomo, o, onProgress, o.workers);
+  return { sam, original: gridOf(original), tomo: gridOf(tomo), prompts, rescaled: tomo !== original };
+}
+
+/**
  * A filament or membrane pick when --structure asks for one, or 'auto' finds one under a single
  * click; undefined for particles (the caller picks those).
  */
@@ -433,7 +453,7 @@ async function pickStructuresIfAsked(sam: CryoSam, prompts: VoxelPoint[], o: { s
 }
 
 /** What every pick's run report starts with: the command, its tomogram, outputs, engines and prompts. */
-function pickReportHead(tomoFile: string, tomo: Volume, o: { output: string; mask?: string; labels?: string }, format: CoordFormat, engines: unknown, prompts: VoxelPoint[]) {
+function pickReportHead(tomoFile: string, tomo: Grid, o: { output: string; mask?: string; labels?: string }, format: CoordFormat, engines: unknown, prompts: VoxelPoint[]) {
   return {
     command: 'pick',
     tomogram: tomoFile,
@@ -446,7 +466,7 @@ function pickReportHead(tomoFile: string, tomo: Volume, o: { output: string; mas
 }
 
 /** Picks file (filament axis points, or one point per membrane), masks and run report of a structure pick. */
-async function writeStructurePick(found: StructurePickResult, ctx: { tomoFile: string; tomo: Volume; o: CommonOptions & { output: string; mask?: string; filamentSpacing?: number }; format: CoordFormat; t0: number; engines: unknown; prompts: VoxelPoint[] }): Promise<void> {
+async function writeStructurePick(found: StructurePickResult, ctx: { tomoFile: string; tomo: Grid; o: CommonOptions & { output: string; mask?: string; filamentSpacing?: number }; format: CoordFormat; t0: number; engines: unknown; prompts: VoxelPoint[] }): Promise<void> {
   const { tomoFile, tomo, o, format } = ctx;
   const voxelSizeA = meanVoxelSize(tomo.voxelSize);
   const spacingA = o.filamentSpacing ?? DEFAULTS.structure.filament.pointSpacingA;
@@ -558,7 +578,8 @@ export function registerReference(program: Command): void {
         const result = await referenceFromTomograms(
           used.map(({ t, prompts: p }) => ({
             name: t.name, file: t.path, prompts: p,
-            open: async () => openCryoSam(await loadTomogram(t.path, voxelOf(t), true), o, progress.onProgress, o.workers),
+            // A reference is made of particles: no unsmoothed copy for filaments and membranes.
+            open: async () => openCryoSam(await loadTomogram(t.path, voxelOf(t), true), o, progress.onProgress, o.workers, false),
           })),
           {
             query: o.query, featureSliceStep: o.featureStep, tiltRange,

@@ -362,6 +362,22 @@ function maskDice(mask: ParticleMask | undefined, labels: Int32Array, id: number
   return (2 * both) / (inside + idVoxels);
 }
 
+/** Dice of the union of bounding-box masks (disjoint, as a pick's instances are) with the voxels whose label is in `ids`. */
+function semanticDice(masks: readonly ParticleMask[], labels: Int32Array, ids: ReadonlySet<number>, shape: Shape3): number {
+  const [, ny, nx] = shape;
+  let truth = 0, inside = 0, both = 0;
+  for (const id of labels) if (ids.has(id)) truth++;
+  for (const m of masks) {
+    const { z0, z1, y0, y1, x0, x1 } = m.bbox;
+    for (let z = z0, i = 0; z < z1; z++) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++, i++) {
+      if (!m.mask[i]) continue;
+      inside++;
+      if (ids.has(labels[(z * ny + y) * nx + x])) both++;
+    }
+  }
+  return inside + truth === 0 ? 0 : (2 * both) / (inside + truth);
+}
+
 /** Dice of the sphere of a labelled particle's volume, at its true centre, with the particle: what a mask should beat. */
 function sphereDice(labels: Int32Array, id: number, idVoxels: number, centre: VoxelPoint, shape: Shape3): number {
   const [nz, ny, nx] = shape;
@@ -389,6 +405,8 @@ export interface ClickRun {
   f1: number;
   /** Dice of the clicked particle's 3D mask with its true mask. */
   promptDice: number;
+  /** Dice of the pick's semantic mask (every instance) with the target class's true mask. */
+  semanticDice: number;
   seconds: number;
 }
 
@@ -401,6 +419,7 @@ export interface ClickRow {
   recall: MeanSd;
   promptDice: MeanSd;
   worstPromptDice: number;
+  semanticDice: MeanSd;
   runs: ClickRun[];
 }
 
@@ -411,6 +430,7 @@ export function clickRow(fraction: number, runs: ClickRun[]): ClickRow {
     f1: meanSd(runs.map((r) => r.f1)), worstF1: Math.min(...runs.map((r) => r.f1)),
     precision: meanSd(runs.map((r) => r.precision)), recall: meanSd(runs.map((r) => r.recall)),
     promptDice: meanSd(runs.map((r) => r.promptDice)), worstPromptDice: Math.min(...runs.map((r) => r.promptDice)),
+    semanticDice: meanSd(runs.map((r) => r.semanticDice)),
   };
 }
 
@@ -440,6 +460,7 @@ export async function offCentreClicks(
     return { seed, particle, id, voxels, direction: randomDirection(rng) };
   });
   const sphere = clicks.map((c) => sphereDice(target.instances, c.id, c.voxels, c.particle, shape));
+  const targetIds = new Set(target.truth.map((p) => target.instances[(Math.round(p.z) * ny + Math.round(p.y)) * nx + Math.round(p.x)]).filter((id) => id > 0));
   return withSession(target, opts, async (session) => {
     const runs = new Map<number, ClickRun[]>(fractions.map((f) => [f, []]));
     for (const [k, c] of clicks.entries()) {
@@ -452,7 +473,8 @@ export async function offCentreClicks(
         const prompted = result.instances.find((inst) => inst.prompted);
         runs.get(f)!.push({
           seed: c.seed, particle: { x: c.particle.x, y: c.particle.y, z: c.particle.z }, click, precision: s.precision, recall: s.recall, f1: s.f1,
-          promptDice: maskDice(prompted, target.instances, c.id, c.voxels, shape), seconds,
+          promptDice: maskDice(prompted, target.instances, c.id, c.voxels, shape),
+          semanticDice: semanticDice(result.instances, target.instances, targetIds, shape), seconds,
         });
       }
       report(opts, 'off-centre clicks', k + 1, clicks.length);

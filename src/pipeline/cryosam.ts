@@ -29,6 +29,7 @@ import type { Peak } from './nms.js';
 import { voteParticleSize, voterPeaks, withParticleSize } from './particle-size.js';
 import { resolvePickOptions } from './options.js';
 import { centreGeometry, densityCentre } from './particle.js';
+import { masksFromAverage } from './average-masks.js';
 import { toPicks } from './picks.js';
 import { buildReference, isSourceOf, REFERENCE_VERSION, sameEngines, sameVoxelSize, type Reference } from './reference.js';
 import { pickReport } from './report.js';
@@ -53,10 +54,16 @@ export interface CryoSamOptions {
   cacheLimitBytes?: number;
   /**
    * Normalise (median 0, robust σ 1) the caller's Float32 tomogram array in place instead of a copy
-   * (the smoothed tomogram particles are found in is a copy either way): saves one copy of a large
-   * tomogram, and changes the caller's array. Default false.
+   * (the smoothed tomogram particles are found in is a copy either way, unless `structures` is
+   * false): saves one copy of a large tomogram, and changes the caller's array. Default false.
    */
   normalizeInPlace?: boolean;
+  /**
+   * Keep the unsmoothed tomogram that filaments and membranes are traced in (default true). false:
+   * particles only, with one copy of the tomogram fewer (on one thread the smoothing is done in
+   * place); segmentStructure and pickStructures then throw. particlesOnly() drops it later.
+   */
+  structures?: boolean;
   /**
    * Worker threads that segment proposals (default: the machine's cores; 1: none). They need
    * engines made from `engine` options, and read the smoothed tomogram from shared memory.
@@ -123,7 +130,7 @@ export class CryoSam {
      * in (structure.ts), whose rules were measured on the density as reconstructed and which smoothing
      * turned (microtubule walls grown as membranes: docs/defaults.md).
      */
-    private readonly unsmoothed: Volume,
+    private unsmoothed: Volume | undefined,
     private readonly segmenter: PromptableSegmenter,
     private readonly features: FeatureExtractor,
     private readonly disposeEngines: (() => Promise<void>) | undefined,
@@ -151,11 +158,13 @@ export class CryoSam {
     }
     const workers = opts.engines ? 1 : Math.max(1, Math.floor(opts.workers ?? os.availableParallelism()));
     const own = opts.normalizeInPlace === true ? tomogram : { ...tomogram, data: tomogram.data.slice() };
-    const unsmoothed = normalizeRobust(own, {}, true);
-    // Worker threads read the smoothed tomogram from shared memory: smooth into a shared buffer.
-    const smoothedData = workers > 1 ? new Float32Array(new SharedArrayBuffer(unsmoothed.data.byteLength)) : undefined;
+    const normalised = normalizeRobust(own, {}, true);
+    const unsmoothed = opts.structures === false ? undefined : normalised;
+    // Worker threads read the smoothed tomogram from shared memory: smooth into a shared buffer;
+    // on one thread, without structures, in place.
+    const smoothedData = workers > 1 ? new Float32Array(new SharedArrayBuffer(normalised.data.byteLength)) : unsmoothed ? undefined : normalised.data;
     // Not normalised again: a particle keeps the contrast it has in the tomogram as reconstructed.
-    const smoothed = gaussianFilter3d(unsmoothed, DEFAULTS.smoothingSigma, smoothedData);
+    const smoothed = gaussianFilter3d(normalised, DEFAULTS.smoothingSigma, smoothedData);
     const hash = tomogramHash(smoothed.data);
     let segmenter: PromptableSegmenter, features: FeatureExtractor, dispose: (() => Promise<void>) | undefined;
     if (opts.engines) {
@@ -183,6 +192,20 @@ export class CryoSam {
     return this.tomogram.shape;
   }
 
+  /**
+   * From here on this session picks particles only: frees the unsmoothed tomogram that filaments
+   * and membranes are traced in (one tomogram's memory, once the caller holds no copy of it either).
+   */
+  particlesOnly(): void {
+    this.unsmoothed = undefined;
+  }
+
+  /** The unsmoothed tomogram, for filaments and membranes. */
+  private structureTomogram(): Volume {
+    if (!this.unsmoothed) throw new CryosamError('this session picks particles only (created with structures: false, or particlesOnly() was called): filaments and membranes need the unsmoothed tomogram');
+    return this.unsmoothed;
+  }
+
   /** Engine identities, for run reports and references. */
   engineIdentities(): Reference['engines'] {
     return { segmenter: this.segmenter.identity(), features: this.features.identity() };
@@ -207,7 +230,7 @@ export class CryoSam {
    */
   async segmentStructure(prompt: VoxelPoint, kind: StructureKind | 'auto' = DEFAULTS.structure.kind, opts: SegmentOptions = {}): Promise<StructureSegmentation & { instance: Instance }> {
     const segment = this.checkedSegmentOptions([prompt], opts);
-    const found = await segmentStructure({ store: this.store, tomogram: this.tomogram, unsmoothed: this.unsmoothed, click: prompt, kind, segment });
+    const found = await segmentStructure({ store: this.store, tomogram: this.tomogram, unsmoothed: this.structureTomogram(), click: prompt, kind, segment });
     return { ...found, instance: { ...found.mask, id: 1, prompted: true, similarity: 1 } };
   }
 
@@ -221,7 +244,8 @@ export class CryoSam {
     checkPromptInside(prompt, this.shape);
     const timer = new StageTimer();
     // A particle is left to pick(), which segments its prompts itself: not segmented twice.
-    const clicked = await timer.time('segment prompt', () => findStructure({ store: this.store, tomogram: this.tomogram, unsmoothed: this.unsmoothed, click: prompt, kind, segment }));
+    const unsmoothed = this.structureTomogram();
+    const clicked = await timer.time('segment prompt', () => findStructure({ store: this.store, tomogram: this.tomogram, unsmoothed, click: prompt, kind, segment }));
     if (!clicked) return undefined;
     const features = await timer.time('features', () => this.featureVolume(options.featureSliceStep));
     const query = await timer.time('query', () => buildQueries(features, [clicked.mask], 'mean'));
@@ -229,7 +253,7 @@ export class CryoSam {
     const matched = await timer.time('matching', () => matchFeatures(features, query, { mode: options.matching, pyramid: options.pyramid, similarityThreshold: options.similarityThreshold, nmsRadius }, this.onProgress));
     const peaks = matched.peaks.slice(0, DEFAULTS.structure.maxSeeds);
     const search = await timer.time(clicked.kind === 'filament' ? 'trace filaments' : 'grow membranes', () =>
-      findStructures({ tomogram: this.unsmoothed, clicked, click: prompt, peaks, stopAfterRejects: DEFAULTS.pick.autoStopAfterRejects, onProgress: this.onProgress }));
+      findStructures({ tomogram: unsmoothed, clicked, click: prompt, peaks, stopAfterRejects: DEFAULTS.pick.autoStopAfterRejects, onProgress: this.onProgress }));
     const instances: Instance[] = search.found.map((f, i) => ({ ...f.mask, id: i + 1, prompted: i === 0, similarity: f.similarity }));
     return {
       kind: clicked.kind,
@@ -345,13 +369,22 @@ export class CryoSam {
       decision = await timer.time('verify more', () => extendCut(previous, round, cutInput()));
     }
     if (extended) cut = await timer.time('verify and cut again', () => templateCut(cutInput()));
-    const instances = [...here, ...(cut?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
-    const picks = toPicks(instances, centreOf, cut?.correlation, this.tomogram.voxelSize);
+    const kept = [...here, ...(cut?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
+    // Each particle's mask drawn from the average its alignment found (average-masks.ts).
+    const drawn = cut?.average
+      ? await timer.time('masks from average', () => masksFromAverage({
+        instances: kept, average: cut!.average!, rotation: cut!.rotation, centreOf, polarity: reference.particle.polarity, equivalentRadius, shape: this.shape,
+      }))
+      : undefined;
+    const instances = drawn ?? kept;
+    // A pick is written at its segmented instance's density centre, with its correlation, and the volume of its final mask.
+    const segmentedOf = new Map(instances.map((inst, i) => [inst, kept[i]]));
+    const picks = toPicks(instances, (inst) => centreOf(segmentedOf.get(inst)!), cut && ((inst) => cut!.correlation.get(segmentedOf.get(inst)!)), this.tomogram.voxelSize);
     const refined: Reference = cut?.average ? { ...reference, average: { ...cut.average, voxelSizeA: cut.average.stride * reference.voxelSizeA, missingWedge: wedge } } : reference;
     const report = pickReport({
       stages: timer.stages, counters: this.counters(), before, cache: this.cache?.stats, proposals: considered, segmented: segmented.segmented, instances: instances.length, picks: picks.length,
       rejected: { ...segmented.rejected, duplicate: cut?.rejected.duplicate ?? 0, cut: cut?.rejected.cut ?? 0 },
-      options, nmsRadius, match: matched, featureBytes: features.bytes, missingWedge: wedge, particleSize: vote,
+      options, nmsRadius, match: matched, featureBytes: features.bytes, missingWedge: wedge, particleSize: vote, masks: drawn ? 'average' : 'segmented',
     });
     return { picks, instances, reference: refined, report };
   }

@@ -6,10 +6,10 @@ import type { Instance, ParticlePick, VoxelPoint } from './types.js';
  * @param correlation template correlations (after the template cut): then a pick's score is its
  *   correlation, so a threshold on the written score tightens that cut; without, its similarity.
  */
-export function toPicks(instances: readonly Instance[], centreOf: (inst: Instance) => VoxelPoint, correlation: ReadonlyMap<Instance, number> | undefined, voxelSize: VoxelSize): ParticlePick[] {
+export function toPicks(instances: readonly Instance[], centreOf: (inst: Instance) => VoxelPoint, correlation: ((inst: Instance) => number | undefined) | undefined, voxelSize: VoxelSize): ParticlePick[] {
   const voxelNm3 = (voxelSize.x * voxelSize.y * voxelSize.z) / 1000;
   return instances.map((inst) => {
-    const templateCorrelation = correlation?.get(inst);
+    const templateCorrelation = correlation?.(inst);
     return {
       ...centreOf(inst),
       score: templateCorrelation ?? inst.similarity,

@@ -28,6 +28,7 @@ export interface PickReportInput {
   featureBytes: number;
   missingWedge: MissingWedgeReport;
   particleSize: ParticleSizeVote | undefined;
+  masks: PickReport['masks'];
 }
 
 export function pickReport(r: PickReportInput): PickReport {
@@ -44,6 +45,7 @@ export function pickReport(r: PickReportInput): PickReport {
     ...(r.cache ? { cache: { ...r.cache } } : {}),
     rejected: r.rejected,
     ...(r.particleSize ? { particleSize: r.particleSize } : {}),
+    masks: r.masks,
     options: { ...r.options, nmsRadius: r.nmsRadius, peaks: r.match.peaks.length, levels: r.match.levels, featureBytes: r.featureBytes, missingWedge: r.missingWedge },
   };
 }

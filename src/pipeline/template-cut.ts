@@ -13,6 +13,7 @@ import type { TransferFunction } from '../volume/fourier.js';
 import type { Volume } from '../volume/volume.js';
 import { repeatedParticles } from './particle.js';
 import { alignToSelfTemplate, type SelfTemplateInput, type SelfTemplateResult } from './self-template.js';
+import type { Matrix3 } from './rotations.js';
 import type { Instance, VoxelPoint } from './types.js';
 
 /** With fewer found particles than this, Otsu's split is unreliable: all are kept. */
@@ -105,6 +106,8 @@ export interface TemplateCutResult {
   kept: Instance[];
   /** Template correlation (−1..1) of every compared particle, prompts included. */
   correlation: Map<Instance, number>;
+  /** Each compared particle's rotation into the self-template's frame (self-template.ts). */
+  rotation: Map<Instance, Matrix3>;
   /** Found particles dropped: a particle found twice, or below the cut. */
   rejected: { duplicate: number; cut: number };
   /** The self-template after the last round (absent when nothing was compared). */
@@ -116,6 +119,7 @@ export async function templateCut(input: TemplateCutInput): Promise<TemplateCutR
   // Best similarity first: the order the self-template rounds rank candidates from.
   const found = [...input.found].sort((a, b) => b.similarity - a.similarity);
   const correlation = new Map<Instance, number>();
+  const rotation = new Map<Instance, Matrix3>();
   let average: SelfTemplateResult['average'];
   if (found.length > 0) {
     const aligned = await alignToSelfTemplate(
@@ -124,11 +128,11 @@ export async function templateCut(input: TemplateCutInput): Promise<TemplateCutR
       input.onProgress,
       input.threads ?? 1,
     );
-    prompted.forEach((inst, i) => correlation.set(inst, aligned.promptScores[i]));
-    found.forEach((inst, i) => correlation.set(inst, aligned.candidateScores[i]));
+    prompted.forEach((inst, i) => (correlation.set(inst, aligned.promptScores[i]), rotation.set(inst, aligned.rotations[i])));
+    found.forEach((inst, i) => (correlation.set(inst, aligned.candidateScores[i]), rotation.set(inst, aligned.rotations[prompted.length + i])));
     average = aligned.average;
   }
-  return { ...cutAt(input, correlation), correlation, ...(average ? { average } : {}) };
+  return { ...cutAt(input, correlation), correlation, rotation, ...(average ? { average } : {}) };
 }
 
 /**
@@ -145,9 +149,9 @@ export async function extendCut(previous: TemplateCutResult, added: readonly Ins
     input.onProgress,
     input.threads ?? 1,
   );
-  const correlation = new Map(previous.correlation);
-  added.forEach((inst, i) => correlation.set(inst, aligned.candidateScores[i]));
-  return { ...cutAt(input, correlation), correlation, average: previous.average };
+  const correlation = new Map(previous.correlation), rotation = new Map(previous.rotation);
+  added.forEach((inst, i) => (correlation.set(inst, aligned.candidateScores[i]), rotation.set(inst, aligned.rotations[i])));
+  return { ...cutAt(input, correlation), correlation, rotation, average: previous.average };
 }
 
 /** The found particles kept by their correlations: a particle found twice once, then Otsu's cut (cutCount). */

@@ -155,6 +155,12 @@ export interface PickReport {
   rejected: { empty: number; volume: number; duplicate: number; cut: number };
   /** The particle size the best matches voted, when prompts were given in this tomogram. */
   particleSize?: ParticleSizeVote;
+  /**
+   * Where the instances' masks come from: the template cut's self-template average, turned onto each
+   * particle (src/pipeline/average-masks.ts), or each particle's own segmentation (no cut, or an
+   * average that shows no particle).
+   */
+  masks: 'average' | 'segmented';
   options: ResolvedPickOptions & {
     /** NMS radius used, in voxels. */
     nmsRadius: number;

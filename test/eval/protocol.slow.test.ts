@@ -90,6 +90,8 @@ test('off-centre clicks: the same particle and direction at every distance; F1 a
       assert.equal(row.worstF1, Math.min(...row.runs.map((r) => r.f1)));
       // Clear spheres: the clicked one is segmented (a mask that overlaps the truth), and most are found.
       for (const run of row.runs) assert.ok(run.promptDice > 0.3 && run.promptDice <= 1, `prompt Dice ${run.promptDice}`);
+      // Most spheres found and segmented: the union of the masks overlaps the union of the truth.
+      for (const run of row.runs) assert.ok(run.semanticDice > 0.5 && run.semanticDice <= 1, `semantic Dice ${run.semanticDice}`);
       assert.ok(row.recall.mean >= 0.8, `recall ${row.recall.mean} at ${row.fraction} radii`);
     }
     // A sphere of the true volume at the true centre of a sphere: nearly the particle itself.

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { CryosamError } from '../../src/errors.js';
 import { CryoSam } from '../../src/pipeline/cryosam.js';
 import { instancesToLabels, instancesToSemantic } from '../../src/pipeline/labels.js';
-import type { PickResult, VoxelPoint } from '../../src/pipeline/types.js';
+import type { PickOptions, PickResult, VoxelPoint } from '../../src/pipeline/types.js';
 import type { Volume } from '../../src/volume/volume.js';
 import { scatter, synthetic, type Particle } from './synthetic.js';
 import { ToyFeatures, ToySegmenter } from './toy-engines.js';
@@ -88,6 +88,25 @@ test('a second run on the same tomogram reuses cached features and embeddings, w
   }
 });
 
+test('a session for particles only smooths in place, picks as a full one does, and refuses filaments and membranes', async () => {
+  const { vol, particles } = easyVolume();
+  const options: PickOptions = { pyramid: [8, 4], featureSliceStep: 2, topK: 64 };
+  const full = await CryoSam.create(copy(vol), { engines: toyEngines(), cacheDir: false });
+  const mine = copy(vol);
+  const lean = await CryoSam.create(mine, { engines: toyEngines(), cacheDir: false, normalizeInPlace: true, structures: false });
+  try {
+    assert.equal(lean.tomogram.data, mine.data, 'one copy: the caller\'s array, normalised and smoothed');
+    assert.deepEqual(lean.tomogram.data, full.tomogram.data);
+    assert.deepEqual((await lean.pick([particles[0]], options)).picks, (await full.pick([particles[0]], options)).picks);
+    await assert.rejects(lean.segmentStructure(particles[1]), (e: Error) => e instanceof CryosamError && /particles only/.test(e.message));
+    full.particlesOnly();
+    await assert.rejects(full.pickStructures(particles[1]), (e: Error) => e instanceof CryosamError && /particles only/.test(e.message));
+  } finally {
+    await full.dispose();
+    await lean.dispose();
+  }
+});
+
 test('labels and semantic volumes paint every instance; bad prompts are CryosamErrors', async () => {
   const { vol, particles } = easyVolume();
   const sam = await CryoSam.create(copy(vol), { engines: toyEngines(), cacheDir: false });
@@ -133,7 +152,15 @@ test('prompting a sphere ranks spheres above rods of the same extent (classical 
     assert.ok(auto.picks.some((p) => p.score !== p.similarity));
     for (const p of result.picks) assert.equal(p.score, p.similarity);
     // The stages of the automatic count, and the self-template the cut refined, in the returned reference.
-    assert.deepEqual(auto.report.stages.map((s) => s.name).filter((n) => n !== 'matching (voted size)' && n !== 'start workers'), ['segment prompts', 'features', 'query', 'matching', 'particle size', 'segment proposals', 'verify and cut']);
+    assert.deepEqual(auto.report.stages.map((s) => s.name).filter((n) => n !== 'matching (voted size)' && n !== 'start workers'), ['segment prompts', 'features', 'query', 'matching', 'particle size', 'segment proposals', 'verify and cut', 'masks from average']);
+    // Masks: drawn from the average after the cut (a sphere's volume, the same for every sphere), segmented without it.
+    assert.equal(auto.report.masks, 'average');
+    assert.equal(result.report.masks, 'segmented');
+    const ball = (4 / 3) * Math.PI * 5 ** 3;
+    const volumes = auto.instances.map((inst) => inst.voxels).sort((a, b) => a - b);
+    const median = volumes[Math.floor(volumes.length / 2)];
+    assert.ok(median > 0.6 * ball && median < 1.8 * ball, `median mask ${median} voxels, sphere ${ball.toFixed(0)}`);
+    assert.deepEqual(auto.picks.map((p) => p.voxels), auto.instances.map((inst) => inst.voxels), 'a pick\'s volume is its final mask\'s');
     const avg = auto.reference.average;
     assert.ok(avg && avg.data.length === avg.size ** 3 && avg.data.some((v) => v !== 0), 'a self-template average');
     assert.equal(avg.voxelSizeA, avg.size > 0 ? 10 * (avg.voxelSizeA / 10) : 0);

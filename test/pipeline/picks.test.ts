@@ -11,7 +11,7 @@ test('picks sit at density centres; their score is the template correlation afte
   const a = inst(1, 1), b = inst(2, 0.8);
   const centre = (i: Instance) => ({ x: i.centroid.x + 0.5, y: 1, z: 2 });
   const voxelSize = { x: 10, y: 10, z: 10 };
-  const cut = toPicks([a, b], centre, new Map([[a, 0.9], [b, 0.4]]), voxelSize);
+  const cut = toPicks([a, b], centre, (inst) => new Map([[a, 0.9], [b, 0.4]]).get(inst), voxelSize);
   assert.deepEqual(cut.map((p) => [p.x, p.y, p.z, p.score, p.similarity, p.templateCorrelation, p.instanceId]), [[1.5, 1, 2, 0.9, 1, 0.9, 1], [2.5, 1, 2, 0.4, 0.8, 0.4, 2]]);
   assert.equal(cut[0].volumeNm3, 8, '8 voxels of 1 nm³');
   const fixed = toPicks([a, b], centre, undefined, voxelSize);
