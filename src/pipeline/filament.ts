@@ -358,7 +358,6 @@ export function traceFilament(tomogram: Volume, click: VoxelPoint, polarity: -1 
   let best: FilamentTrace | undefined;
   for (const start of axisStarts(tomogram, click, polarity, opts, hints).slice(0, STARTS_TRACED)) {
     const trace = traceFrom(tomogram, start, opts);
-    if (process.env.CRYOSAM_DEBUG_TRACE) console.error('start', start.first.symmetry.toFixed(3), 'len', trace.lengthVoxels.toFixed(0), 'R', trace.innerRadius.toFixed(1), trace.outerRadius.toFixed(1), 'sym', trace.symmetry.toFixed(3));
     // Length weighed by how filament-like the cross-sections are: a ridge along a tube's wall can run as long as the tube.
     if (!best || trace.lengthVoxels * trace.symmetry > best.lengthVoxels * best.symmetry) best = trace;
   }
