@@ -362,11 +362,10 @@ function maskDice(mask: ParticleMask | undefined, labels: Int32Array, id: number
   return (2 * both) / (inside + idVoxels);
 }
 
-/** Dice of the union of bounding-box masks (disjoint, as a pick's instances are) with the voxels whose label is in `ids`. */
-function semanticDice(masks: readonly ParticleMask[], labels: Int32Array, ids: ReadonlySet<number>, shape: Shape3): number {
+/** Dice of the union of bounding-box masks (disjoint, as a pick's instances are) with the voxels whose label is in `ids` (`idsVoxels` of them). */
+function semanticDice(masks: readonly ParticleMask[], labels: Int32Array, ids: ReadonlySet<number>, idsVoxels: number, shape: Shape3): number {
   const [, ny, nx] = shape;
-  let truth = 0, inside = 0, both = 0;
-  for (const id of labels) if (ids.has(id)) truth++;
+  let inside = 0, both = 0;
   for (const m of masks) {
     const { z0, z1, y0, y1, x0, x1 } = m.bbox;
     for (let z = z0, i = 0; z < z1; z++) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++, i++) {
@@ -375,7 +374,7 @@ function semanticDice(masks: readonly ParticleMask[], labels: Int32Array, ids: R
       if (ids.has(labels[(z * ny + y) * nx + x])) both++;
     }
   }
-  return inside + truth === 0 ? 0 : (2 * both) / (inside + truth);
+  return inside + idsVoxels === 0 ? 0 : (2 * both) / (inside + idsVoxels);
 }
 
 /** Dice of the sphere of a labelled particle's volume, at its true centre, with the particle: what a mask should beat. */
@@ -461,6 +460,8 @@ export async function offCentreClicks(
   });
   const sphere = clicks.map((c) => sphereDice(target.instances, c.id, c.voxels, c.particle, shape));
   const targetIds = new Set(target.truth.map((p) => target.instances[(Math.round(p.z) * ny + Math.round(p.y)) * nx + Math.round(p.x)]).filter((id) => id > 0));
+  let targetVoxels = 0;
+  for (const id of target.instances) if (targetIds.has(id)) targetVoxels++;
   return withSession(target, opts, async (session) => {
     const runs = new Map<number, ClickRun[]>(fractions.map((f) => [f, []]));
     for (const [k, c] of clicks.entries()) {
@@ -474,7 +475,7 @@ export async function offCentreClicks(
         runs.get(f)!.push({
           seed: c.seed, particle: { x: c.particle.x, y: c.particle.y, z: c.particle.z }, click, precision: s.precision, recall: s.recall, f1: s.f1,
           promptDice: maskDice(prompted, target.instances, c.id, c.voxels, shape),
-          semanticDice: semanticDice(result.instances, target.instances, targetIds, shape), seconds,
+          semanticDice: semanticDice(result.instances, target.instances, targetIds, targetVoxels, shape), seconds,
         });
       }
       report(opts, 'off-centre clicks', k + 1, clicks.length);

@@ -132,7 +132,7 @@ export interface AverageMasksInput {
 }
 
 /**
- * The instances with masks drawn from the average (ids, prompts and similarities kept), disjoint;
+ * The instances, in their order, with masks drawn from the average (ids, prompts and similarities kept), disjoint;
  * undefined when the average shows no particle (the segmented masks stand).
  */
 export function masksFromAverage(input: AverageMasksInput): Instance[] | undefined {

@@ -370,16 +370,14 @@ export class CryoSam {
     }
     if (extended) cut = await timer.time('verify and cut again', () => templateCut(cutInput()));
     const kept = [...here, ...(cut?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
-    // Each particle's mask drawn from the average its alignment found (average-masks.ts).
-    const drawn = cut?.average
-      ? await timer.time('masks from average', () => masksFromAverage({
-        instances: kept, average: cut!.average!, rotation: cut!.rotation, centreOf, polarity: reference.particle.polarity, equivalentRadius, shape: this.shape,
-      }))
+    // Each particle's mask drawn from the average its alignment found (average-masks.ts), in the same order.
+    const average = cut?.average, rotation = cut?.rotation, correlation = cut?.correlation;
+    const drawn = average && rotation
+      ? await timer.time('masks from average', () => masksFromAverage({ instances: kept, average, rotation, centreOf, polarity: reference.particle.polarity, equivalentRadius, shape: this.shape }))
       : undefined;
     const instances = drawn ?? kept;
     // A pick is written at its segmented instance's density centre, with its correlation, and the volume of its final mask.
-    const segmentedOf = new Map(instances.map((inst, i) => [inst, kept[i]]));
-    const picks = toPicks(instances, (inst) => centreOf(segmentedOf.get(inst)!), cut && ((inst) => cut!.correlation.get(segmentedOf.get(inst)!)), this.tomogram.voxelSize);
+    const picks = toPicks(instances, (_, i) => centreOf(kept[i]), correlation && ((_, i) => correlation.get(kept[i])), this.tomogram.voxelSize);
     const refined: Reference = cut?.average ? { ...reference, average: { ...cut.average, voxelSizeA: cut.average.stride * reference.voxelSizeA, missingWedge: wedge } } : reference;
     const report = pickReport({
       stages: timer.stages, counters: this.counters(), before, cache: this.cache?.stats, proposals: considered, segmented: segmented.segmented, instances: instances.length, picks: picks.length,
