@@ -41,6 +41,7 @@ import { findStructure, segmentStructure, type StructureKind, type StructureSegm
 import { findStructures, type FoundStructure, type StructureSearch } from './structure-pick.js';
 import { buildQueries } from './query.js';
 import { extendCut, targetsRunPast, templateCut, type TemplateCutInput } from './template-cut.js';
+import { splitLookAlikes } from './look-alikes.js';
 import { SharedEmbeddings } from './shared-embeddings.js';
 import { SegmentWorkers } from './worker-pool.js';
 import type { Instance, MissingWedgeReport, ParticleMask, ParticleSizeVote, PickOptions, PickResult, ReferenceOptions, ResolvedPickOptions, SegmentOptions, StageReport, VoxelPoint } from './types.js';
@@ -369,7 +370,12 @@ export class CryoSam {
       decision = await timer.time('verify more', () => extendCut(previous, round, cutInput()));
     }
     if (extended) cut = await timer.time('verify and cut again', () => templateCut(cutInput()));
-    const kept = [...here, ...(cut?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
+    const final = cut;
+    const split = final && await timer.time('split look-alikes', () => splitLookAlikes({
+      tomogram: this.tomogram, prompted, kept: final.kept, centreOf, rotation: final.rotation, correlation: final.correlation, equivalentRadius,
+      measured: wedge === 'none' ? undefined : measuredRegion(wedge), onProgress: this.onProgress, threads: this.parallel?.workers ?? 1,
+    }));
+    const kept = [...here, ...(split?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
     // Each particle's mask drawn from the average its alignment found (average-masks.ts), in the same order.
     const average = cut?.average, rotation = cut?.rotation, correlation = cut?.correlation;
     const drawn = average && rotation
@@ -381,7 +387,7 @@ export class CryoSam {
     const refined: Reference = cut?.average ? { ...reference, average: { ...cut.average, voxelSizeA: cut.average.stride * reference.voxelSizeA, missingWedge: wedge } } : reference;
     const report = pickReport({
       stages: timer.stages, counters: this.counters(), before, cache: this.cache?.stats, proposals: considered, segmented: segmented.segmented, instances: instances.length, picks: picks.length,
-      rejected: { ...segmented.rejected, duplicate: cut?.rejected.duplicate ?? 0, cut: cut?.rejected.cut ?? 0 },
+      rejected: { ...segmented.rejected, duplicate: cut?.rejected.duplicate ?? 0, cut: cut?.rejected.cut ?? 0, lookAlike: split?.lookAlikes ?? 0 },
       options, nmsRadius, match: matched, featureBytes: features.bytes, missingWedge: wedge, particleSize: vote, masks: drawn ? 'average' : 'segmented',
     });
     return { picks, instances, reference: refined, report };

@@ -162,6 +162,21 @@ export const DEFAULTS = {
     radiusFactor: 1.5,
   },
   /**
+   * Look-alikes split off the cut's particles (src/pipeline/look-alikes.ts). Chosen on realistic
+   * seeds 1–3 and crowded seeds 1–2 (one centred click each), each also with its look-alikes taken
+   * out by hand, where nothing may be split off: docs/defaults.md, "Look-alikes split off".
+   */
+  lookAlikes: {
+    /** Class B starts as this fraction of the kept particles, those that correlated least. */
+    seedFraction: 0.15,
+    /** Rounds with each class averaged from all its members. */
+    rounds: 3,
+    /** Rounds after those scoring each particle against averages without it, from the other folds. */
+    validationRounds: 2,
+    /** Folds of those rounds: the particles dealt into this many in turn. */
+    folds: 4,
+  },
+  /**
    * The template cut's self-template alignment (src/pipeline/self-template.ts). The 30° grid and the
    * sphere of 2 equivalent radii were compared on realistic, medium and crowded seeds 1–5 (a 20°
    * grid ranked no better; 1.0–2.25 radii: 2 generalised best). Rounds and averaged fraction were

@@ -64,7 +64,7 @@ const PAD = 2;
 const MIN_COVERAGE = 0.01;
 
 /** Each particle's best NCC with a reference and the rotation that gives it. */
-interface Alignment {
+export interface Alignment {
   scores: Float64Array;
   rotations: Matrix3[];
 }
@@ -180,26 +180,27 @@ export class ReferenceSpectrum {
 
   /**
    * @param masked the masked average, a box of side 2·half + 1 around the reference centre.
-   * @param coverage the coverage at frequency (kz, ky, kx) in cycles per sample, or undefined for full coverage.
+   * @param cover the coverage of each component of the padded half spectrum (`coverageGrid`), or undefined for full coverage.
    */
-  static fromBox(masked: Float32Array, half: number, n: number, coverage: ((kz: number, ky: number, kx: number) => number) | undefined): ReferenceSpectrum {
+  static fromBox(masked: Float32Array, half: number, n: number, cover: Float32Array | undefined): ReferenceSpectrum {
     const m = ReferenceSpectrum.side(n);
-    const spectrum = rfft3d(centredAtOrigin(masked, half, m), [m, m, m]);
-    const { re, im } = spectrum;
-    let cover: Float32Array | undefined;
-    if (coverage) {
-      const nxh = spectrum.nxh;
-      cover = new Float32Array(re.length);
-      for (let z = 0; z < m; z++) for (let y = 0; y < m; y++) for (let x = 0; x < nxh; x++) {
-        const i = (z * m + y) * nxh + x;
-        const c = coverage(fftFrequency(z, m), fftFrequency(y, m), x / m);
-        cover[i] = c;
-        const gain = c >= MIN_COVERAGE ? 1 / c : 0;
+    const { re, im } = rfft3d(centredAtOrigin(masked, half, m), [m, m, m]);
+    if (cover) {
+      for (let i = 0; i < re.length; i++) {
+        const gain = cover[i] >= MIN_COVERAGE ? 1 / cover[i] : 0;
         re[i] *= gain;
         im[i] *= gain;
       }
     }
     return new ReferenceSpectrum(m, re, im, cover);
+  }
+
+  /** `coverage` at every component of the padded half spectrum for n³ particle boxes (frequencies in cycles per sample). */
+  static coverageGrid(n: number, coverage: (kz: number, ky: number, kx: number) => number): Float32Array {
+    const m = ReferenceSpectrum.side(n), nxh = Math.floor(m / 2) + 1;
+    const cover = new Float32Array(m * m * nxh);
+    for (let z = 0, i = 0; z < m; z++) for (let y = 0; y < m; y++) for (let x = 0; x < nxh; x++, i++) cover[i] = coverage(fftFrequency(z, m), fftFrequency(y, m), x / m);
+    return cover;
   }
 
   /**
@@ -356,20 +357,31 @@ export class ParticleSet {
   }
 
   /**
-   * The average of `members`, each turned into the reference frame by its rotation
-   * (reference(centre + y) ≈ particle(c + Rᵀ·y)). With no alignment yet, the first member as it is.
+   * The average of `members`, each turned into the reference frame by its rotation (`rotationOf[i]`
+   * for particle i: reference(centre + y) ≈ particle(c + Rᵀ·y)). With no rotations yet, the first member as it is.
    * Member i measured the reference frequency k where the tomogram measured Rᵢᵀ·k.
    */
-  reference(members: readonly number[], alignment?: Alignment): ReferenceSpectrum {
-    const rotations = members.map((i) => alignment?.rotations[i] ?? IDENTITY);
-    const sum = this.average(members, rotations);
+  reference(members: readonly number[], rotationOf?: readonly Matrix3[]): ReferenceSpectrum {
+    const rotations = members.map((i) => rotationOf?.[i] ?? IDENTITY);
+    return this.referenceFromAverage(this.average(members, rotations), this.coverage(rotations));
+  }
+
+  /**
+   * The coverage of an average of particles turned by `rotations` (ReferenceSpectrum.coverageGrid),
+   * or undefined where the tomogram measured everything.
+   */
+  coverage(rotations: readonly Matrix3[]): Float32Array | undefined {
     const measured = this.measured;
-    const coverage = measured && ((kz: number, ky: number, kx: number) => {
+    return measured && ReferenceSpectrum.coverageGrid(this.n, (kz, ky, kx) => {
       let c = 0;
       for (const R of rotations) c += measured(R[0] * kz + R[3] * ky + R[6] * kx, R[1] * kz + R[4] * ky + R[7] * kx, R[2] * kz + R[5] * ky + R[8] * kx);
       return c / rotations.length;
     });
-    return ReferenceSpectrum.fromBox(this.masked(sum), this.half, this.n, coverage);
+  }
+
+  /** A reference from an average of this set's particles (`average`) and its coverage (`coverage`). */
+  referenceFromAverage(average: Float32Array, cover: Float32Array | undefined): ReferenceSpectrum {
+    return ReferenceSpectrum.fromBox(this.masked(average), this.half, this.n, cover);
   }
 
   /** A reference from a box sampled elsewhere (its wedge unknown: every component counts as measured). */
@@ -586,14 +598,20 @@ class WorkerAlignment {
     return this.pool.run(chunks(this.set.size, PARTICLE_CHUNK).map(([from, to]) => ({ kind: 'sample', from, to })));
   }
 
+  /** `reference` written where the workers read it; whether it carries a coverage. */
+  private share(reference: ReferenceSpectrum): boolean {
+    const { shared } = this;
+    shared.reference.re.set(reference.re);
+    shared.reference.im.set(reference.im);
+    if (reference.cover) shared.reference.cover.set(reference.cover);
+    return reference.cover !== undefined;
+  }
+
   /** ParticleSet.align on the workers; `onRefined` gets the number of particles refined so far. */
   async align(reference: ReferenceSpectrum, onRefined: (done: number) => void): Promise<Alignment> {
     const { set, pool, shared } = this;
     const n = set.size;
-    const covered = reference.cover !== undefined;
-    shared.reference.re.set(reference.re);
-    shared.reference.im.set(reference.im);
-    if (reference.cover) shared.reference.cover.set(reference.cover);
+    const covered = this.share(reference);
     const parts = chunks(set.gridSize, SEARCH_CHUNK);
     await pool.run(parts.map(([from, to], part) => ({ kind: 'search', part, from, to, covered })));
     // The parts in grid order, a later one replacing the best only with a higher score, as ParticleSet.align's single pass does.
@@ -614,9 +632,59 @@ class WorkerAlignment {
     return { scores: refinedScores.slice(), rotations: Array.from({ length: n }, (_, i) => rotations.slice(9 * i, 9 * i + 9)) };
   }
 
+  /** ParticleAligner.refine on the workers. */
+  async refine(reference: ReferenceSpectrum, from: number, to: number, start: readonly Matrix3[], into: Alignment): Promise<void> {
+    const covered = this.share(reference);
+    const { scores, rotations } = this.shared.alignment;
+    for (let i = from; i < to; i++) (scores[i] = -Infinity), rotations.set(start[i], 9 * i);
+    await this.pool.run(chunks(to - from, PARTICLE_CHUNK).map(([a, b]) => ({ kind: 'refine', from: from + a, to: from + b, covered })));
+    for (let i = from; i < to; i++) (into.scores[i] = scores[i]), (into.rotations[i] = rotations.slice(9 * i, 9 * i + 9));
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/**
+ * Particles of one tomogram sampled once and aligned to any reference made from them, on this
+ * thread or on worker threads (the same numbers either way): what the look-alike split
+ * (src/pipeline/look-alikes.ts) classifies with.
+ */
+export interface ParticleAligner {
+  readonly set: ParticleSet;
+  /** Every particle searched over the grid and refined against `reference`. */
+  align(reference: ReferenceSpectrum): Promise<Alignment>;
+  /** Particles from..to-1 refined against `reference` by hill climbing from `start[i]`, written into `into`. */
+  refine(reference: ReferenceSpectrum, from: number, to: number, start: readonly Matrix3[], into: Alignment): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `centres` sampled for alignment with the template cut's options, on up to `threads` threads (alignmentWorkers). */
+export async function particleAligner(tomogram: Volume, centres: readonly VoxelPoint[], equivalentRadius: number, measured: TransferFunction | undefined, threads = 1): Promise<ParticleAligner> {
+  const opts: ResolvedSelfTemplateOptions = { ...DEFAULTS.selfTemplate };
+  const workers = alignmentWorkers(centres.length, threads);
+  const set = new ParticleSet(tomogram, centres, equivalentRadius, opts, measured, workers > 0 ? 'shared' : 'local');
+  if (workers > 0) {
+    const threaded = await WorkerAlignment.start(set, workers);
+    try {
+      await threaded.sample();
+    } catch (err) {
+      await threaded.close();
+      throw err;
+    }
+    return { set, align: (reference) => threaded.align(reference, () => {}), refine: (...a) => threaded.refine(...a), close: () => threaded.close() };
+  }
+  set.sample(0, set.size);
+  const trial = set.rotatedReferences(1);
+  return {
+    set,
+    align: async (reference) => set.align(reference, () => {}),
+    refine: async (reference, from, to, start, into) => {
+      for (let i = from; i < to; i++) ({ score: into.scores[i], rotation: into.rotations[i] } = set.refine(reference, i, -Infinity, start[i], trial));
+    },
+    close: async () => {},
+  };
 }
 
 /**
@@ -659,7 +727,7 @@ export async function alignToSelfTemplate(input: SelfTemplateInput, options: Sel
     else set.sample(0, count);
     let alignment = await align(template ? set.referenceFromBox(template.data) : set.reference([0]), 0);
     for (let round = 1; round < opts.rounds; round++) {
-      alignment = await align(set.reference(membersOf(alignment), alignment), round);
+      alignment = await align(set.reference(membersOf(alignment), alignment.rotations), round);
     }
     onProgress({ stage: 'verifying', done: total, total });
     const members = membersOf(alignment);

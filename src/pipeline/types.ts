@@ -150,9 +150,10 @@ export interface PickReport {
   cache?: CacheStats;
   /**
    * Segmented proposals rejected: no particle found, a volume unlike the reference's, a second mask
-   * of a particle already found (same density centre), or below the template cut.
+   * of a particle already found (same density centre), below the template cut, or split off as a
+   * look-alike (src/pipeline/look-alikes.ts).
    */
-  rejected: { empty: number; volume: number; duplicate: number; cut: number };
+  rejected: { empty: number; volume: number; duplicate: number; cut: number; lookAlike: number };
   /** The particle size the best matches voted, when prompts were given in this tomogram. */
   particleSize?: ParticleSizeVote;
   /**

@@ -152,7 +152,7 @@ test('prompting a sphere ranks spheres above rods of the same extent (classical 
     assert.ok(auto.picks.some((p) => p.score !== p.similarity));
     for (const p of result.picks) assert.equal(p.score, p.similarity);
     // The stages of the automatic count, and the self-template the cut refined, in the returned reference.
-    assert.deepEqual(auto.report.stages.map((s) => s.name).filter((n) => n !== 'matching (voted size)' && n !== 'start workers'), ['segment prompts', 'features', 'query', 'matching', 'particle size', 'segment proposals', 'verify and cut', 'masks from average']);
+    assert.deepEqual(auto.report.stages.map((s) => s.name).filter((n) => n !== 'matching (voted size)' && n !== 'start workers'), ['segment prompts', 'features', 'query', 'matching', 'particle size', 'segment proposals', 'verify and cut', 'split look-alikes', 'masks from average']);
     // Masks: drawn from the average after the cut (a sphere's volume, the same for every sphere), segmented without it.
     assert.equal(auto.report.masks, 'average');
     assert.equal(result.report.masks, 'segmented');
