@@ -162,9 +162,9 @@ export const DEFAULTS = {
     radiusFactor: 1.5,
   },
   /**
-   * Look-alikes split off the cut's particles (src/pipeline/look-alikes.ts). Chosen on realistic
-   * seeds 1–3 and crowded seeds 1–2 (one centred click each), each also with its look-alikes taken
-   * out by hand, where nothing may be split off: docs/defaults.md, "Look-alikes split off".
+   * Look-alikes split off the cut's particles (src/pipeline/look-alikes.ts). Chosen by probes on
+   * realistic and crowded seeds 1–3 (one centred click each), also with the look-alikes taken out
+   * of the picks, where nothing may be split off: docs/defaults.md, "Look-alikes split off".
    */
   lookAlikes: {
     /** Class B starts as this fraction of the kept particles, those that correlated least. */
