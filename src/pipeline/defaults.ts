@@ -175,6 +175,8 @@ export const DEFAULTS = {
     validationRounds: 2,
     /** Folds of those rounds: the particles dealt into this many in turn. */
     folds: 4,
+    /** A class B of more than this share of the particles is no look-alike: nothing is split off. */
+    maxShare: 1 / 3,
   },
   /**
    * The template cut's self-template alignment (src/pipeline/self-template.ts). The 30° grid and the

@@ -12,8 +12,8 @@
  * prefers. An average holds its own members, so any class, even one of targets only,
  * keeps them by their own share: the last rounds score each particle against averages made without
  * it (the particles dealt into folds, each scored against the averages of the other folds). What B holds
- * then is split off. Prompted particles stay in A, and a B of half the particles or more is no
- * look-alike: nothing is split off. Where B's seed holds too few look-alikes against
+ * then is split off. Prompted particles stay in A, and a B of more than a third of the particles
+ * is no look-alike: nothing is split off. Where B's seed holds too few look-alikes against
  * the targets in it, B dissolves and nothing is split off (seen on the crowded preset).
  * How the rule was chosen: docs/defaults.md, "Look-alikes split off".
  */
@@ -122,8 +122,8 @@ export async function splitLookAlikes(input: LookAlikeInput): Promise<LookAlikeR
       rotationA = a.rotations;
       rotationB = b.rotations;
       inB = all.map((i) => !isPrompt.has(particles[i]) && fisherZ(b.scores[i]) > fisherZ(a.scores[i]));
-      // The prompts' kind is the one the cut kept most of: a B of half the particles is no look-alike.
-      if (2 * inB.filter(Boolean).length >= n) inB.fill(false);
+      // The prompts' kind is the one the cut kept most of: a B of more than maxShare of them is no look-alike.
+      if (inB.filter(Boolean).length > opts.maxShare * n) inB.fill(false);
     }
     input.onProgress({ stage: 'splitting look-alikes', done: total, total });
     const split = new Set(all.filter((i) => inB[i]).map((i) => particles[i]));
