@@ -177,6 +177,8 @@ export const DEFAULTS = {
     folds: 4,
     /** A class B of more than this share of the particles is no look-alike: nothing is split off. */
     maxShare: 1 / 3,
+    /** B is split off only when its members' median preference for it (Fisher z of B's correlation − A's, last round) is at least this. */
+    minMargin: 0.04,
   },
   /**
    * The template cut's self-template alignment (src/pipeline/self-template.ts). The 30° grid and the

@@ -12,8 +12,9 @@
  * prefers. An average holds its own members, so any class, even one of targets only,
  * keeps them by their own share: the last rounds score each particle against averages made without
  * it (the particles dealt into folds, each scored against the averages of the other folds). What B holds
- * then is split off. Prompted particles stay in A, and a B of more than a third of the particles
- * is no look-alike: nothing is split off. Where B's seed holds too few look-alikes against
+ * then is split off, when its members prefer it clearly (median margin, Fisher z): a class of
+ * the same kind split by the particles' surroundings is preferred by a hair. Prompted particles
+ * stay in A, and a B of more than a third of the particles is no look-alike either. Where B's seed holds too few look-alikes against
  * the targets in it, B dissolves and nothing is split off (seen on the crowded preset).
  * How the rule was chosen: docs/defaults.md, "Look-alikes split off".
  */
@@ -86,6 +87,11 @@ function classAverages(set: ParticleSet, folds: readonly [number, number][], mem
   };
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y), mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 export async function splitLookAlikes(input: LookAlikeInput): Promise<LookAlikeResult> {
   const { prompted, kept } = input;
   const opts = DEFAULTS.lookAlikes;
@@ -105,6 +111,8 @@ export async function splitLookAlikes(input: LookAlikeInput): Promise<LookAlikeR
     const found = all.filter((i) => !isPrompt.has(particles[i]));
     for (const i of found.sort((i, j) => correlation(i) - correlation(j)).slice(0, seedCount)) inB[i] = true;
     const total = opts.rounds + opts.validationRounds;
+    // Each particle's preference for B over A (Fisher z), in the last round.
+    let margin: number[] = [];
     for (let round = 0; round < total && inB.some(Boolean); round++) {
       input.onProgress({ stage: 'splitting look-alikes', done: round, total });
       const folds = round >= opts.rounds ? ranges : [[0, n] as [number, number]];
@@ -121,12 +129,16 @@ export async function splitLookAlikes(input: LookAlikeInput): Promise<LookAlikeR
       }
       rotationA = a.rotations;
       rotationB = b.rotations;
-      inB = all.map((i) => !isPrompt.has(particles[i]) && fisherZ(b.scores[i]) > fisherZ(a.scores[i]));
+      margin = all.map((i) => fisherZ(b.scores[i]) - fisherZ(a.scores[i]));
+      inB = all.map((i) => !isPrompt.has(particles[i]) && margin[i] > 0);
       // The prompts' kind is the one the cut kept most of: a B of more than maxShare of them is no look-alike.
       if (inB.filter(Boolean).length > opts.maxShare * n) inB.fill(false);
     }
     input.onProgress({ stage: 'splitting look-alikes', done: total, total });
-    const split = new Set(all.filter((i) => inB[i]).map((i) => particles[i]));
+    const members = all.filter((i) => inB[i]);
+    // A class of the same kind, split by the particles' surroundings, is preferred by a hair.
+    if (members.length === 0 || median(members.map((i) => margin[i])) < opts.minMargin) return { kept: [...kept], lookAlikes: 0 };
+    const split = new Set(members.map((i) => particles[i]));
     return { kept: kept.filter((inst) => !split.has(inst)), lookAlikes: split.size };
   } finally {
     await aligner.close();
