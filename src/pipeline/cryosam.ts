@@ -345,9 +345,10 @@ export class CryoSam {
     const { equivalentRadius } = reference.particle;
     const centreOf = this.densityCentres(reference);
     const wedge = auto ? this.missingWedge(options.tiltRange) : 'none';
+    const measured = wedge === 'none' ? undefined : measuredRegion(wedge);
     const cutInput = (): TemplateCutInput => ({
       tomogram: this.tomogram, prompted, found: segmented.found, centreOf, equivalentRadius,
-      measured: wedge === 'none' ? undefined : measuredRegion(wedge), template: reference.average, onProgress: this.onProgress,
+      measured, template: reference.average, onProgress: this.onProgress,
       threads: this.parallel?.workers ?? 1,
     });
     let cut = auto ? await timer.time('verify and cut', () => templateCut(cutInput())) : undefined;
@@ -373,7 +374,7 @@ export class CryoSam {
     const final = cut;
     const split = final && await timer.time('split look-alikes', () => splitLookAlikes({
       tomogram: this.tomogram, prompted, kept: final.kept, centreOf, rotation: final.rotation, correlation: final.correlation, equivalentRadius,
-      measured: wedge === 'none' ? undefined : measuredRegion(wedge), onProgress: this.onProgress, threads: this.parallel?.workers ?? 1,
+      measured, onProgress: this.onProgress, threads: this.parallel?.workers ?? 1,
     }));
     const kept = [...here, ...(split?.kept ?? segmented.found)].filter((inst) => inst.voxels > 0);
     // Each particle's mask drawn from the average its alignment found (average-masks.ts), in the same order.

@@ -653,16 +653,18 @@ class WorkerAlignment {
  */
 export interface ParticleAligner {
   readonly set: ParticleSet;
-  /** Every particle searched over the grid and refined against `reference`. */
-  align(reference: ReferenceSpectrum): Promise<Alignment>;
+  /** Every particle searched over the grid and refined against `reference`; `onRefined` gets the number refined so far, now and then. */
+  align(reference: ReferenceSpectrum, onRefined?: (done: number) => void): Promise<Alignment>;
   /** Particles from..to-1 refined against `reference` by hill climbing from `start[i]`, written into `into`. */
   refine(reference: ReferenceSpectrum, from: number, to: number, start: readonly Matrix3[], into: Alignment): Promise<void>;
   close(): Promise<void>;
 }
 
-/** `centres` sampled for alignment with the template cut's options, on up to `threads` threads (alignmentWorkers). */
-export async function particleAligner(tomogram: Volume, centres: readonly VoxelPoint[], equivalentRadius: number, measured: TransferFunction | undefined, threads = 1): Promise<ParticleAligner> {
-  const opts: ResolvedSelfTemplateOptions = { ...DEFAULTS.selfTemplate };
+/** `centres` sampled for alignment, on up to `threads` threads (alignmentWorkers): the template cut's and the look-alike split's. */
+export async function particleAligner(
+  tomogram: Volume, centres: readonly VoxelPoint[], equivalentRadius: number, measured: TransferFunction | undefined, threads = 1,
+  opts: ResolvedSelfTemplateOptions = { ...DEFAULTS.selfTemplate },
+): Promise<ParticleAligner> {
   const workers = alignmentWorkers(centres.length, threads);
   const set = new ParticleSet(tomogram, centres, equivalentRadius, opts, measured, workers > 0 ? 'shared' : 'local');
   if (workers > 0) {
@@ -673,13 +675,15 @@ export async function particleAligner(tomogram: Volume, centres: readonly VoxelP
       await threaded.close();
       throw err;
     }
-    return { set, align: (reference) => threaded.align(reference, () => {}), refine: (...a) => threaded.refine(...a), close: () => threaded.close() };
+    return { set, align: (reference, onRefined = () => {}) => threaded.align(reference, onRefined), refine: (...a) => threaded.refine(...a), close: () => threaded.close() };
   }
   set.sample(0, set.size);
   const trial = set.rotatedReferences(1);
   return {
     set,
-    align: async (reference) => set.align(reference, () => {}),
+    align: async (reference, onRefined) => set.align(reference, (i) => {
+      if (i % 16 === 0) onRefined?.(i);
+    }),
     refine: async (reference, from, to, start, into) => {
       for (let i = from; i < to; i++) ({ score: into.scores[i], rotation: into.rotations[i] } = set.refine(reference, i, -Infinity, start[i], trial));
     },
@@ -704,27 +708,20 @@ export async function alignToSelfTemplate(input: SelfTemplateInput, options: Sel
     ...(average ? { average } : {}),
   });
   if (count === 0 || (prompts < 1 && !input.template)) return split(new Float64Array(count), centres.map(() => IDENTITY));
-  const workers = alignmentWorkers(count, threads);
-  const set = new ParticleSet(input.tomogram, centres, input.equivalentRadius, opts, input.measured, workers > 0 ? 'shared' : 'local');
-  const { template } = input;
-  if (template && (template.size !== set.box.size || template.stride !== set.box.stride)) {
-    throw new CryosamError(`the self-template is a ${template.size}³ box every ${template.stride} voxels; particles of this size need ${set.box.size}³ every ${set.box.stride}`);
-  }
-  const total = opts.rounds * count;
-  const progress = (round: number) => (i: number) => {
-    if (i % 16 === 0) onProgress({ stage: 'verifying', done: round * count + i, total });
-  };
-  // The prompts and the best `averageFraction` of the candidates under an alignment.
-  const membersOf = (a: Alignment) => {
-    const best = ranked(prompts, count, (i) => a.scores[i]);
-    return [...Array.from({ length: prompts }, (_, i) => i), ...best.slice(0, Math.ceil(opts.averageFraction * best.length))];
-  };
-  const threaded = workers > 0 ? await WorkerAlignment.start(set, workers) : undefined;
+  const aligner = await particleAligner(input.tomogram, centres, input.equivalentRadius, input.measured, threads, opts);
   try {
-    const align = (reference: ReferenceSpectrum, round: number): Promise<Alignment> | Alignment =>
-      threaded ? threaded.align(reference, (done) => onProgress({ stage: 'verifying', done: round * count + done, total })) : set.align(reference, progress(round));
-    if (threaded) await threaded.sample();
-    else set.sample(0, count);
+    const { set } = aligner;
+    const { template } = input;
+    if (template && (template.size !== set.box.size || template.stride !== set.box.stride)) {
+      throw new CryosamError(`the self-template is a ${template.size}³ box every ${template.stride} voxels; particles of this size need ${set.box.size}³ every ${set.box.stride}`);
+    }
+    const total = opts.rounds * count;
+    // The prompts and the best `averageFraction` of the candidates under an alignment.
+    const membersOf = (a: Alignment) => {
+      const best = ranked(prompts, count, (i) => a.scores[i]);
+      return [...Array.from({ length: prompts }, (_, i) => i), ...best.slice(0, Math.ceil(opts.averageFraction * best.length))];
+    };
+    const align = (reference: ReferenceSpectrum, round: number) => aligner.align(reference, (done) => onProgress({ stage: 'verifying', done: round * count + done, total }));
     let alignment = await align(template ? set.referenceFromBox(template.data) : set.reference([0]), 0);
     for (let round = 1; round < opts.rounds; round++) {
       alignment = await align(set.reference(membersOf(alignment), alignment.rotations), round);
@@ -734,6 +731,6 @@ export async function alignToSelfTemplate(input: SelfTemplateInput, options: Sel
     const average = set.average(members, members.map((i) => alignment.rotations[i]));
     return split(alignment.scores, alignment.rotations, { data: average, ...set.box });
   } finally {
-    await threaded?.close();
+    await aligner.close();
   }
 }
